@@ -27,9 +27,10 @@ from torchvision import transforms as T
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['SHAPES', 'COLORS', 'CLASSES', 'SPLITS', 'BACKGROUNDS', 'OPENAI_DATASET_MEAN', 'OPENAI_DATASET_STD', 'VOC_CLASSES',
-           'SceneConfig', 'ShapeScenes', 'show_scenes', 'clip_transform', 'collate', 'scenes_per_second', 'export_voc',
-           'VOCMultiLabel', 'ImageCaptions', 'captions_csv', 'karpathy_captions', 'export_captions', 'DataChecksConfig',
+__all__ = ['SHAPES', 'COLORS', 'CLASSES', 'SPLITS', 'BACKGROUNDS', 'ZERO_SHOT_TEMPLATES', 'OPENAI_DATASET_MEAN',
+           'OPENAI_DATASET_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'VOC_CLASSES', 'SceneConfig', 'ShapeScenes',
+           'show_scenes', 'clip_transform', 'collate', 'scenes_per_second', 'export_voc', 'VOCMultiLabel',
+           'ImageCaptions', 'captions_csv', 'karpathy_captions', 'export_captions', 'DataChecksConfig',
            'run_data_checks']
 
 # %% ../nbs/01_data.ipynb #20d294e4
@@ -133,8 +134,10 @@ def _place_objects(rng: np.random.Generator, cfg: SceneConfig) -> list[dict]:
     for o, v in zip(objs, visible): o["mask"] = v
     return objs
 
-# %% ../nbs/01_data.ipynb #6932e37f
+# %% ../nbs/01_data.ipynb #ebe90552
 _TEMPLATES = ("a photo of {}", "an image of {}", "a picture of {}", "{} on a textured background", "a rendering of {}")
+ZERO_SHOT_TEMPLATES = ("a photo of a {}.", "an image of a {}.", "a picture of a {}.", "a rendering of a {}.",
+                       "a {} on a textured background.")  # class-name prompts, averaged as CLIP does
 _COUNTS = ("one shape", "two shapes", "three shapes", "four shapes", "five shapes", "six shapes")
 
 def _join(items: Sequence[str]) -> str:
@@ -246,16 +249,22 @@ def show_scenes(dataset: Dataset, # a ShapeScenes (untransformed images)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #38c6cdde
+# %% ../nbs/01_data.ipynb #a7503c28
 OPENAI_DATASET_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_DATASET_STD = (0.26862954, 0.26130258, 0.27577711)
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+def _rgb(im: Image.Image) -> Image.Image: return im.convert("RGB")
+
 def clip_transform(size: int = 224, # output side in pixels
+                   mean: Sequence[float] = OPENAI_DATASET_MEAN, # per-channel mean (ImageNet's for torchvision weights)
+                   std: Sequence[float] = OPENAI_DATASET_STD, # per-channel standard deviation
                   ) -> T.Compose:
     "CLIP's image preprocessing: bicubic resize, centre crop, RGB, to tensor, normalise."
     return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(size),
-                      T.Lambda(lambda im: im.convert("RGB")), T.ToTensor(),
-                      T.Normalize(OPENAI_DATASET_MEAN, OPENAI_DATASET_STD)])
+                      _rgb, T.ToTensor(), T.Normalize(mean, std)])
 
 def collate(batch: list[dict]) -> dict:
     "Stack `image` and `labels` when they are tensors; keep every other field as a list."
