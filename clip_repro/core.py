@@ -87,7 +87,7 @@ def cache_key(*objs: Any, # configs (dataclasses, dicts, strings, numbers) that 
     blob = json.dumps(_plain(list(objs)), sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-# %% ../nbs/00_core.ipynb #e70f73e0
+# %% ../nbs/00_core.ipynb #d54f4e5b
 @contextlib.contextmanager
 def atomic_write(path: str | Path, # the file to write
                 ) -> Iterator[Path]:
@@ -98,6 +98,8 @@ def atomic_write(path: str | Path, # the file to write
     os.close(fd)
     try:
         yield Path(tmp)
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # the permissions of a file made with open(), not mkstemp's 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)

@@ -134,10 +134,10 @@ def _place_objects(rng: np.random.Generator, cfg: SceneConfig) -> list[dict]:
     for o, v in zip(objs, visible): o["mask"] = v
     return objs
 
-# %% ../nbs/01_data.ipynb #ebe90552
+# %% ../nbs/01_data.ipynb #7c4618a7
 _TEMPLATES = ("a photo of {}", "an image of {}", "a picture of {}", "{} on a textured background", "a rendering of {}")
-ZERO_SHOT_TEMPLATES = ("a photo of a {}.", "an image of a {}.", "a picture of a {}.", "a rendering of a {}.",
-                       "a {} on a textured background.")  # class-name prompts, averaged as CLIP does
+ZERO_SHOT_TEMPLATES = ("a photo of a {}", "an image of a {}", "a picture of a {}", "a rendering of a {}",
+                       "a {} on a textured background")  # class-name prompts, averaged as CLIP does
 _COUNTS = ("one shape", "two shapes", "three shapes", "four shapes", "five shapes", "six shapes")
 
 def _join(items: Sequence[str]) -> str:

@@ -68,7 +68,7 @@ def clip_loss(image_features: torch.Tensor, # [B, D] (normalised here)
     labels = torch.arange(len(img), device=img.device)
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2
 
-# %% ../nbs/03_training.ipynb #f91e1fdf
+# %% ../nbs/03_training.ipynb #4a7226ae
 @dataclasses.dataclass
 class TrainConfig:
     "Hyper-parameters of `train_clip`; the defaults are for the tiny models on ShapeScenes."
@@ -87,6 +87,8 @@ class TrainConfig:
     data_seed: int = 0             # ShapeScenes seed
     pool: int = 0                  # 0: fresh scenes every step; N > 0: cycle through the first N scenes
     scenes: SceneConfig = SceneConfig()  # how training scenes are drawn
+    single_object_steps: int = 0   # curriculum: the first steps draw single-object scenes only
+    single_object_share: float = 0.0  # after them: the expected share of single-object scenes in a batch
 
     def __post_init__(self):
         if isinstance(self.scenes, dict): self.scenes = SceneConfig(**self.scenes)
@@ -97,14 +99,19 @@ class TrainConfig:
     @classmethod
     def quick(cls, **kw): return cls(**{**dict(steps=20, batch_size=32, warmup=5, checkpoint_every=10, log_every=5), **kw})
 
-# %% ../nbs/03_training.ipynb #21c03135
+# %% ../nbs/03_training.ipynb #b875b569
 def _batch(cfg: TrainConfig, step: int, preprocess: Callable, tokenize: Callable, rank: int = 0, world: int = 1):
     "Images [B, 3, H, W] and tokens [B, L] of one step for one process."
-    data = ShapeScenes(cfg.pool or 2**62, split="train", seed=cfg.data_seed, config=cfg.scenes)
-    start = (step * world + rank) * cfg.batch_size
-    scenes = [data[(start + j) % len(data)] for j in range(cfg.batch_size)]
-    captions = [s["captions"][np.random.default_rng((cfg.seed, start + j)).integers(len(s["captions"]))] for j, s in enumerate(scenes)]
-    return torch.stack([preprocess(s["image"]) for s in scenes]), tokenize(captions)
+    n = cfg.pool or 2**62
+    multi = ShapeScenes(n, split="train", seed=cfg.data_seed, config=cfg.scenes)
+    single = ShapeScenes(n, split="train", seed=cfg.data_seed, config=dataclasses.replace(cfg.scenes, min_objects=1, max_objects=1))
+    share = 1.0 if step < cfg.single_object_steps else cfg.single_object_share
+    start, images, captions = (step * world + rank) * cfg.batch_size, [], []
+    for j in range(cfg.batch_size):
+        rng = np.random.default_rng((cfg.seed, start + j))   # one generator per position in the stream
+        s = (single if rng.random() < share else multi)[(start + j) % n]
+        images.append(preprocess(s["image"])); captions.append(s["captions"][rng.integers(len(s["captions"]))])
+    return torch.stack(images), tokenize(captions)
 
 # %% ../nbs/03_training.ipynb #9ace43bd
 def _split_state(obj, prefix: str, tensors: dict) -> object:
@@ -249,10 +256,10 @@ def single_object_accuracy(model: nn.Module, # meets the contract
             hits += (pred == torch.stack([s["classes"][0] for s in items])).sum().item()
     return hits / n
 
-# %% ../nbs/03_training.ipynb #3b38e3f3
+# %% ../nbs/03_training.ipynb #0f5b6756
 TINY_RECIPES = {
-    "resnet": TrainConfig(steps=800, batch_size=128, lr=1e-3, warmup=50),
-    "vit": TrainConfig(steps=6000, batch_size=128, lr=1e-3, warmup=200),
+    "resnet": TrainConfig(steps=400, batch_size=128, lr=1e-3, warmup=50, single_object_steps=200),
+    "vit": TrainConfig(steps=3000, batch_size=128, lr=1e-3, warmup=100, single_object_steps=1500, single_object_share=0.5),
 }
 
 def train_tiny_clip(arch: str, # "vit" or "resnet"
