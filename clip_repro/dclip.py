@@ -228,7 +228,7 @@ def mfi_loss(text_embeddings: torch.Tensor, # [M, d'] projected prompt features 
     off = S.masked_fill(torch.eye(len(S), dtype=torch.bool, device=S.device), 0.0)
     return lam * (off ** 2).sum()
 
-# %% ../nbs/05_dclip.ipynb #08a371f1
+# %% ../nbs/05_dclip.ipynb #66eccd07
 @dataclasses.dataclass
 class DClipConfig:
     "The D-CLIP experiment: frozen CLIP, dual prompts, projectors trained with ASL + α·MFI, against zero-shot CLIP."
@@ -254,7 +254,7 @@ class DClipConfig:
     cosine_drop: float = 0.3         # the paper's claim: mean inter-class text cosine 30% below CLIP's
     epochs: int = 20                 # passes over the training images (the paper: 50 over VOC's 5,011)
     batch_size: int = 32             # images per step
-    lr: float = 2e-4                 # SGD learning rate, cosine decay to 0 (the paper: 2e-3; see below)
+    lr: float = 6e-4                 # SGD learning rate, cosine decay to 0 (the paper: 2e-3; see below)
     loss_weight: float = 0.05        # the whole loss is scaled by this (DualCoOp's and the first author's `loss_w`)
     momentum: float = 0.9            # SGD momentum
     weight_decay: float = 5e-4       # SGD weight decay
@@ -452,7 +452,7 @@ def run_dclip(cfg: DClipConfig = DClipConfig(), # the experiment
                 pointing_dclip=dc["pointing"], train_s_asl=asl["train_s"], train_s_dclip=dc["train_s"], encode_s=data["encode_s"],
                 trainable_params=n_trainable(DClipHead(text)), seeds=len(cfg.seeds), sweep={f"alpha={a:g}": v for a, v in sweep.items()})
 
-# %% ../nbs/05_dclip.ipynb #caf81a13
+# %% ../nbs/05_dclip.ipynb #8d396cf6
 def show_similarity_maps(hires: CLIP, # the backbone at the head's input resolution
                          head: DClipHead, # trained projectors
                          scenes: Sequence[dict], # ShapeScenes items: PIL `image`, `labels`, `segmentation`
