@@ -46,25 +46,27 @@ EXPERIMENTS: dict[str, Experiment] = {
                                run_explain_eval, ExplainEvalConfig),
 }
 
-# %% ../nbs/10_cli.ipynb #a180fc40
+# %% ../nbs/10_cli.ipynb #3baf020d
 def _fmt(v: Any) -> str:
-    "A number as the report shows it."
+    "A number (or a list of them) as the report shows it."
     if isinstance(v, float): return f"{v:.4g}"
+    if isinstance(v, (list, tuple)): return ", ".join(map(_fmt, v))
     return str(v)
 
 def _table(d: dict) -> str:
-    "Markdown table of one experiment's results."
-    rows = list(d.values())
-    if rows and all(isinstance(r, dict) for r in rows) and len({tuple(r) for r in rows}) == 1:
-        cols = list(rows[0])
+    "Markdown tables of one experiment's results: the dict-valued rows, the scalars, then nested groups."
+    is_row = lambda v: isinstance(v, dict) and not any(isinstance(x, dict) for x in v.values())
+    rows = {k: v for k, v in d.items() if is_row(v)}
+    scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
+    parts = []
+    if rows:
+        cols = list(dict.fromkeys(c for r in rows.values() for c, x in r.items() if not isinstance(x, (list, tuple))))
         lines = ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-        lines += [f"| {k} | " + " | ".join(_fmt(r[c]) for c in cols) + " |" for k, r in d.items()]
-    else:
-        lines = ["| key | value |", "|---|---|"]
-        for k, v in d.items():
-            if isinstance(v, dict): lines.append(f"| {k} | " + ", ".join(f"{a}: {_fmt(b)}" for a, b in v.items()) + " |")
-            else: lines.append(f"| {k} | {_fmt(v)} |")
-    return "\n".join(lines)
+        parts.append("\n".join(lines + [f"| {k} | " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for k, r in rows.items()]))
+    if scalars:
+        parts.append("\n".join(["| key | value |", "|---|---|"] + [f"| {k} | {_fmt(v)} |" for k, v in scalars.items()]))
+    parts += [f"**{k}**\n\n" + _table(v) for k, v in d.items() if isinstance(v, dict) and not is_row(v)]
+    return "\n\n".join(parts)
 
 def report_md(results: dict[str, dict], # experiment name -> its numbers
               quick: bool, # were the quick presets used?
