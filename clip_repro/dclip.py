@@ -36,12 +36,13 @@ __all__ = ['DUAL_TEMPLATES', 'load_backbone', 'resize_clip', 'dense_features', '
            'aggregate', 'class_probs', 'DClipHead', 'n_trainable', 'asl_loss', 'mfi_loss', 'DClipConfig', 'dclip_data',
            'fit_dclip', 'dclip_scores', 'train_dclip', 'pointing_game', 'run_dclip', 'show_similarity_maps']
 
-# %% ../nbs/05_dclip.ipynb #5eff307e
+# %% ../nbs/05_dclip.ipynb #df45467d
 def load_backbone(name: str, # "tiny-vit", "tiny-resnet", an OpenAI name like "ViT-B/32", or a checkpoint path
                   device: str | torch.device = "cpu", # where to put the model
                  ) -> tuple[CLIP, Callable, Callable]:
     "A frozen OpenAI-architecture CLIP, its preprocessing and its tokenizer."
     if name in ("tiny-vit", "tiny-resnet"): model, preprocess, tokenize = pretrained_tiny_clip(name[5:], device)
+    elif name.startswith("tiny-"): raise ValueError(f"unknown shipped CLIP {name!r}: expected 'tiny-vit' or 'tiny-resnet'")
     else: model, preprocess, tokenize = load_clip(name, device)
     return model.requires_grad_(False).eval(), preprocess, tokenize
 

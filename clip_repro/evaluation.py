@@ -176,7 +176,7 @@ def show_retrieval(model: nn.Module, tokenize: Callable, queries: Sequence[str],
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_evaluation.ipynb #b72cd18e
+# %% ../nbs/04_evaluation.ipynb #e9145cc6
 @dataclasses.dataclass
 class StudyConfig:
     "The CLIP-from-parts study: the same training budget for every architecture."
@@ -194,6 +194,7 @@ class StudyConfig:
 
 def study_model(row: str, seed: int = 0) -> tuple[nn.Module, Callable, Callable]:
     "`(model, preprocess, tokenize)` of one row of the study, randomly initialised with `seed`."
+    if row.count("+") != 1: raise ValueError(f"study row {row!r}: expected 'text+image', such as 'bert+vit' or 'clip+vit'")
     text, image = row.split("+")
     seed_everything(seed)
     if text == "clip":
@@ -201,7 +202,7 @@ def study_model(row: str, seed: int = 0) -> tuple[nn.Module, Callable, Callable]
         return CLIP(**tiny_clip_config(image, tok.vocab_size)), clip_transform(64), tok
     return dual_encoder(DualEncoderConfig(image=image, text=text))
 
-# %% ../nbs/04_evaluation.ipynb #4bdfb4fc
+# %% ../nbs/04_evaluation.ipynb #9ef0ad3c
 def _test_set(n: int, preprocess: Callable) -> tuple[torch.Tensor, list[str], torch.Tensor]:
     "Images, the distinct caption texts, and positives[i, j] = text j is a caption of image i."
     data = ShapeScenes(n, split="test")
@@ -216,12 +217,12 @@ def run_clip_from_parts(cfg: StudyConfig = StudyConfig()) -> dict:
     "Train every row of the study with every seed; mean and std of R@K both ways, parameters and time."
     out = {}
     for row in cfg.rows:
-        runs = []
+        runs, test = [], None
         for seed in cfg.seeds:
             model, preprocess, tokenize = study_model(row, seed)
             tc = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, warmup=cfg.warmup, seed=seed)
             res = train_clip(model, preprocess, tokenize, tc, progress=False)
-            images, texts, pos = _test_set(cfg.n_test, preprocess)
+            images, texts, pos = test = test or _test_set(cfg.n_test, preprocess)   # the row's preprocessing, once
             r = retrieval_metrics(encode_images(model, images), encode_texts(model, tokenize, texts), cfg.ks, pos)
             runs.append({**r, "train_s": res["seconds"], "final_loss": res["final_loss"]})
         keys = [k for k in runs[0] if "R@" in k]

@@ -254,7 +254,7 @@ def show_maps(scenes: Sequence[dict], # ShapeScenes items (untransformed images)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/06_grad_eclip.ipynb #ea8bb747
+# %% ../nbs/06_grad_eclip.ipynb #d22a539c
 def text_trace(model: CLIP, # an OpenAI-architecture CLIP
                tokens: torch.Tensor, # [T, L] token ids, end token = largest id
                mode: str = "native", # "native" or "faithful" (single-head last blocks)
@@ -263,7 +263,7 @@ def text_trace(model: CLIP, # an OpenAI-architecture CLIP
     "Text features [T, D] and, per block, the input, q, k, v, attention and attention output."
     L = tokens.shape[1]
     x = model.token_embedding(tokens) + model.positional_embedding[:L]                 # [T, L, C]
-    mask = model.transformer.resblocks[0].attn_mask[:L, :L].to(x.dtype)               # causal, -inf above the diagonal
+    mask = model.transformer.resblocks[0].attn_mask[:L, :L].to(x.device, x.dtype)               # causal, -inf above the diagonal
     x, traces = _run_blocks(model.transformer.resblocks, x, mode, layers, mask)
     x = model.ln_final(x)
     return x[torch.arange(len(x)), tokens.argmax(-1)] @ model.text_projection, traces  # [T, D]

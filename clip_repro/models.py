@@ -310,19 +310,21 @@ def check_contract(model: nn.Module, tokenize: Callable, image_size: int, texts:
     assert torch.is_tensor(model.logit_scale) and model.logit_scale.numel() == 1, "logit_scale must be a scalar tensor"
     return img.shape[1]
 
-# %% ../nbs/02_models.ipynb #e817a1ab
+# %% ../nbs/02_models.ipynb #ead48994
 @torch.no_grad()
 def zero_shot_classifier(model: nn.Module, # meets the contract
                          tokenize: Callable, # the model's tokenizer
                          classnames: Sequence[str], # one name per class
                          templates: Sequence[str] = ZERO_SHOT_TEMPLATES, # prompts with a "{}" for the name
                         ) -> torch.Tensor:
-    "Unit-norm class weights [D, C]: every class's prompts encoded, normalised, averaged and renormalised."
+    "Unit-norm class weights [D, C], in eval mode: every class's prompts encoded, normalised, averaged and renormalised."
     if not classnames: raise ValueError("classnames is empty")
     if not templates or any("{}" not in t for t in templates): raise ValueError(f"every template needs a '{{}}': {list(templates)}")
+    model.eval()   # a text tower with dropout (BERT, GPT-2) would otherwise give random weights
     device = next(model.parameters()).device
     tokens = tokenize([t.format(c) for c in classnames for t in templates]).to(device)
-    f = F.normalize(model.encode_text(tokens).float(), dim=-1).view(len(classnames), len(templates), -1)  # [C, T, D]
+    with torch.no_grad(): f = model.encode_text(tokens).float()
+    f = F.normalize(f, dim=-1).view(len(classnames), len(templates), -1)                                # [C, T, D]
     return F.normalize(f.mean(1), dim=-1).T                                                               # [D, C]
 
 # %% ../nbs/02_models.ipynb #894ddfba
@@ -336,7 +338,7 @@ def tiny_clip_config(arch: str = "vit", # "vit" or "resnet"
     if arch == "resnet": return dict(embed_dim=128, image_resolution=64, vision_layers=(1, 1, 1, 1), vision_width=24, vision_patch_size=None, **text)
     raise ValueError(f"arch={arch!r}: expected 'vit' or 'resnet'")
 
-# %% ../nbs/02_models.ipynb #c9e7633e
+# %% ../nbs/02_models.ipynb #2e6f7bfd
 def save_clip(path: str | Path, # the .safetensors file to write
               model: CLIP, # an OpenAI-architecture CLIP
               config: dict, # its `clip.model.CLIP` keyword arguments
@@ -359,6 +361,9 @@ def load_clip(name_or_path: str | Path, # an OpenAI name like "ViT-B/32", or a c
                                     f"downloads; fetch {url} on a machine with a network and copy it there.")
         model, preprocess = clip.load(str(name_or_path), device=device, jit=False, download_root=str(file.parent))
         return model.float().eval(), preprocess, ClipTokenizer()
+    if not Path(name_or_path).is_file():
+        raise FileNotFoundError(f"{str(name_or_path)!r} is neither an OpenAI CLIP name ({', '.join(clip.available_models())}) "
+                                f"nor a checkpoint file written by save_clip")
     state, cfg = load_checkpoint(name_or_path)
     if "clip" not in cfg: raise ValueError(f"{name_or_path} is a checkpoint but not of a CLIP (no 'clip' config); use load_checkpoint")
     model = CLIP(**cfg["clip"])
