@@ -33,13 +33,17 @@ __all__ = ['shapescenes_corpus', 'ClipTokenizer', 'HFTokenizer', 'text_tokenizer
            'TextTower', 'text_tower', 'DualEncoder', 'dual_encoder', 'check_contract', 'zero_shot_classifier',
            'tiny_clip_config', 'save_clip', 'load_clip']
 
-# %% ../nbs/02_models.ipynb #a1b0a09e
+# %% ../nbs/02_models.ipynb #b15cd0b8
+@functools.lru_cache(maxsize=4)
+def _corpus(n: int, seed: int) -> tuple[str, ...]:
+    ds = ShapeScenes(n, split="train", seed=seed)
+    return tuple(c for i in range(n) for c in ds[i]["captions"]) + tuple(t.format(c) for c in CLASSES for t in ZERO_SHOT_TEMPLATES)
+
 def shapescenes_corpus(n: int = 2000, # training scenes whose captions are included
                        seed: int = 0, # benchmark seed
                       ) -> list[str]:
-    "Captions of the first `n` training scenes plus every zero-shot prompt of every class."
-    ds = ShapeScenes(n, split="train", seed=seed)
-    return [c for i in range(n) for c in ds[i]["captions"]] + [t.format(c) for c in CLASSES for t in ZERO_SHOT_TEMPLATES]
+    "Captions of the first `n` training scenes plus every zero-shot prompt of every class (rendered once per process)."
+    return list(_corpus(n, seed))
 
 # %% ../nbs/02_models.ipynb #8e75aa92
 @functools.lru_cache(maxsize=1)
