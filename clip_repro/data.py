@@ -29,8 +29,8 @@ from .core import atomic_write
 # %% auto #0
 __all__ = ['SHAPES', 'COLORS', 'CLASSES', 'SPLITS', 'BACKGROUNDS', 'ZERO_SHOT_TEMPLATES', 'OPENAI_DATASET_MEAN',
            'OPENAI_DATASET_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'VOC_CLASSES', 'SceneConfig', 'ShapeScenes',
-           'show_scenes', 'clip_transform', 'collate', 'scenes_per_second', 'export_voc', 'VOCMultiLabel',
-           'ImageCaptions', 'captions_csv', 'karpathy_captions', 'export_captions', 'DataChecksConfig',
+           'show_scenes', 'clip_transform', 'normalise_pixels', 'collate', 'scenes_per_second', 'export_voc',
+           'VOCMultiLabel', 'ImageCaptions', 'captions_csv', 'karpathy_captions', 'export_captions', 'DataChecksConfig',
            'run_data_checks']
 
 # %% ../nbs/01_data.ipynb #20d294e4
@@ -249,7 +249,7 @@ def show_scenes(dataset: Dataset, # a ShapeScenes (untransformed images)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #a7503c28
+# %% ../nbs/01_data.ipynb #912563c5
 OPENAI_DATASET_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_DATASET_STD = (0.26862954, 0.26130258, 0.27577711)
 
@@ -261,10 +261,19 @@ def _rgb(im: Image.Image) -> Image.Image: return im.convert("RGB")
 def clip_transform(size: int = 224, # output side in pixels
                    mean: Sequence[float] = OPENAI_DATASET_MEAN, # per-channel mean (ImageNet's for torchvision weights)
                    std: Sequence[float] = OPENAI_DATASET_STD, # per-channel standard deviation
+                   crop: bool = True, # False: resize to a size x size square, so no object of a multi-label image is cut off
                   ) -> T.Compose:
     "CLIP's image preprocessing: bicubic resize, centre crop, RGB, to tensor, normalise."
-    return T.Compose([T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(size),
-                      _rgb, T.ToTensor(), T.Normalize(mean, std)])
+    resize = [T.Resize(size, interpolation=T.InterpolationMode.BICUBIC), T.CenterCrop(size)] if crop else \
+             [T.Resize((size, size), interpolation=T.InterpolationMode.BICUBIC)]
+    return T.Compose([*resize, _rgb, T.ToTensor(), T.Normalize(mean, std)])
+
+def normalise_pixels(pix: torch.Tensor, # [..., 3, H, W] pixel values in [0, 1]
+                     mean: Sequence[float] = OPENAI_DATASET_MEAN, # per-channel mean
+                     std: Sequence[float] = OPENAI_DATASET_STD, # per-channel standard deviation
+                    ) -> torch.Tensor:
+    "Pixels in [0, 1] to the normalised space of `clip_transform`, on their own device and dtype."
+    return (pix - torch.tensor(mean).view(3, 1, 1).to(pix)) / torch.tensor(std).view(3, 1, 1).to(pix)
 
 def collate(batch: list[dict]) -> dict:
     "Stack `image` and `labels` when they are tensors; keep every other field as a list."
@@ -489,12 +498,13 @@ def _scene_ok(s: dict) -> bool:
     cap_ok = all(k in c for c in s["captions"] for k in s["keywords"])
     return seg_ok and lab_ok and box_ok and cap_ok and bool(((s["segmentation"] > 0) == s["masks"].any(0)).all())
 
-# %% ../nbs/01_data.ipynb #0a0438fe
+# %% ../nbs/01_data.ipynb #6c4f0915
 def run_data_checks(cfg: DataChecksConfig = DataChecksConfig()) -> dict:
     "Check ShapeScenes' invariants and speed; returns plain numbers."
     splits = {sp: ShapeScenes(cfg.n, split=sp, seed=cfg.seed) for sp in SPLITS}
-    hashes = {sp: {hash(ds[i]["image"].tobytes()) for i in range(cfg.n)} for sp, ds in splits.items()}
-    train = [splits["train"][i] for i in range(cfg.n)]
+    items = {sp: [ds[i] for i in range(cfg.n)] for sp, ds in splits.items()}
+    hashes = {sp: {hash(s["image"].tobytes()) for s in scenes} for sp, scenes in items.items()}
+    train = items["train"]
     counts = np.bincount([len(s["classes"]) for s in train], minlength=5)
     freq = torch.stack([s["labels"] for s in train]).mean(0)
     return dict(
