@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", choices=list(TINY_RECIPES), required=True)
     t.add_argument("--out", required=True, help="folder for tiny_clip_<arch>.safetensors and its card")
     t.add_argument("--steps", type=_positive, help="override the recipe's number of steps")
+    t.add_argument("--resume", action="store_true", help="continue the run checkpointed in --out (after an interruption)")
     return p
 
 # %% ../nbs/10_cli.ipynb #4f2ec5fd
@@ -174,7 +175,9 @@ def main(argv: Sequence[str] | None = None, # arguments (default: sys.argv[1:])
         elif a.command == "train-tiny":
             cfg = TINY_RECIPES[a.arch]
             if a.steps: cfg = dataclasses.replace(cfg, steps=a.steps, warmup=min(cfg.warmup, a.steps // 10 + 1))
-            card = train_tiny_clip(a.arch, a.out, cfg)
+            try: card = train_tiny_clip(a.arch, a.out, cfg, resume=a.resume)
+            except FileExistsError as e: raise ValueError(f"{e}; run the same command with --resume to continue it") from None
+            except FileNotFoundError as e: raise ValueError(f"--resume: {e}") from None
             print(f"wrote {Path(a.out) / f'tiny_clip_{a.arch}.safetensors'}: held-out zero-shot top-1 "
                   f"{card['heldout_zero_shot_top1']:.3f} after {card['wall_time_s']:.0f} s")
     except (ValueError, RuntimeError) as e:   # bad arguments were refused above, with status 2

@@ -10,21 +10,25 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib
+import inspect
 import json
 import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
+from scipy import stats
 from safetensors.torch import load_file, save_file
 
 # %% auto #0
-__all__ = ['get_device', 'seed_everything', 'quick_mode', 'nbdev_test_setup', 'cache_dir', 'cache_key', 'atomic_write',
-           'CheckpointError', 'save_checkpoint', 'load_checkpoint']
+__all__ = ['get_device', 'seed_everything', 'local_seed', 'eval_mode', 'mean_std', 'paired_difference', 'quick_mode',
+           'nbdev_test_setup', 'cache_dir', 'cache_key', 'source_of', 'cached', 'atomic_write', 'CheckpointError',
+           'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/00_core.ipynb #9476d7ed
 def get_device(device: str | torch.device | None = None, # "cpu", "cuda", "cuda:1", ... or None for the best available
@@ -40,6 +44,49 @@ def seed_everything(seed: int, # the seed for python's, numpy's and torch's gene
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+
+# %% ../nbs/00_core.ipynb #4b39cf06
+@contextlib.contextmanager
+def local_seed(seed: int, # seeds torch's (CPU and CUDA), numpy's and python's generators inside the block
+              ) -> Iterator[None]:
+    "Seed every generator for the block only; on exit the caller's generator states are restored."
+    py, npy = random.getstate(), np.random.get_state()
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
+        seed_everything(seed)
+        try: yield
+        finally: random.setstate(py); np.random.set_state(npy)
+
+# %% ../nbs/00_core.ipynb #f3ff6972
+@contextlib.contextmanager
+def eval_mode(*modules: torch.nn.Module, # models to put in eval mode for the block
+             ) -> Iterator[None]:
+    "Eval mode for the block; on exit every submodule gets back its own `training` flag."
+    saved = [(m, m.training) for mod in modules for m in mod.modules()]
+    for mod in modules: mod.eval()
+    try: yield
+    finally:
+        for m, flag in saved: m.training = flag
+
+# %% ../nbs/00_core.ipynb #d2624aaf
+def mean_std(xs: Sequence[float], # one value per run (seed)
+            ) -> tuple[float, float]:
+    "Mean and sample standard deviation (ddof=1; nan for a single value)."
+    v = np.asarray(list(xs), dtype=float)
+    if v.size == 0: raise ValueError("mean_std of no values")
+    return float(v.mean()), (float(v.std(ddof=1)) if v.size > 1 else float("nan"))
+
+# %% ../nbs/00_core.ipynb #213ad241
+def paired_difference(a: Sequence[float], # one value per seed
+                      b: Sequence[float] | float, # the paired values (same seeds), or one fixed value
+                      level: float = 0.95, # coverage of the interval
+                     ) -> dict:
+    "Mean of a - b with a Student-t interval over seeds, and a verdict: 'higher', 'lower' or 'inconclusive'."
+    d = np.asarray(list(a), float) - (np.asarray(list(b), float) if isinstance(b, Sequence) else float(b))
+    if d.size < 2: raise ValueError(f"a paired interval needs at least 2 seeds, got {d.size}")
+    m, half = float(d.mean()), float(stats.t.ppf((1 + level) / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+    verdict = "higher" if m - half > 0 else "lower" if m + half < 0 else "inconclusive"
+    return dict(diff=m, lo=m - half, hi=m + half, n=int(d.size), level=level, verdict=verdict)
 
 # %% ../nbs/00_core.ipynb #8c03546f
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -86,6 +133,36 @@ def cache_key(*objs: Any, # configs (dataclasses, dicts, strings, numbers) that 
     "A short stable hash of `objs`, for naming cache entries."
     blob = json.dumps(_plain(list(objs)), sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+# %% ../nbs/00_core.ipynb #0b5cc43c
+def source_of(*code: Any, # functions, classes, modules, or names of modules ("clip_repro.training")
+             ) -> list[str]:
+    "The source text of each of `code`, for cache keys."
+    out = []
+    for c in code:
+        try: out.append(inspect.getsource(importlib.import_module(c) if isinstance(c, str) else c))
+        except (TypeError, OSError) as e:
+            raise TypeError(f"cannot read the source of {c!r} ({e}): pass functions, classes or modules defined in files") from None
+    return out
+
+_T = TypeVar("_T")
+
+def cached(folder: str, # sub-folder of the cache folder
+           key: Any, # the config(s) that determine the result (anything `cache_key` takes)
+           code: Sequence[Any], # the functions, classes, modules or module names whose source produces the result
+           compute: Callable[[], _T], # makes the result
+           save: Callable[[Path, _T], Any], # writes it to the path given (atomically: `save_checkpoint`, `atomic_write`)
+           load: Callable[[Path], _T], # reads it back
+           suffix: str = ".safetensors", # file name ending
+           enabled: bool = True, # False: always compute, touch no file
+          ) -> _T:
+    "The cached result for `key` and the source of `code`, computed and saved first if there is none."
+    if not enabled: return compute()
+    path = cache_dir(folder) / f"{cache_key(key, source_of(*code))}{suffix}"
+    if path.is_file(): return load(path)
+    result = compute()
+    save(path, result)
+    return result
 
 # %% ../nbs/00_core.ipynb #d54f4e5b
 @contextlib.contextmanager

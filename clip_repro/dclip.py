@@ -13,7 +13,6 @@ import hashlib
 import math
 import time
 import warnings
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -24,70 +23,29 @@ with warnings.catch_warnings():  # `import clip` warns that pkg_resources is dep
     warnings.simplefilter("ignore", UserWarning)
     from clip.model import CLIP, ModifiedResNet, VisionTransformer
 
-from .core import cache_dir, cache_key, get_device, load_checkpoint, save_checkpoint, seed_everything
-from .data import CLASSES, SceneConfig, ShapeScenes, VOCMultiLabel, _seg_rgb, clip_transform
-from .evaluation import encode_texts, mean_average_precision
-from .models import load_clip
-from .training import pretrained_tiny_clip
+from .core import cache_key, cached, get_device, load_checkpoint, local_seed, mean_std, save_checkpoint
+from .data import CLASSES, SceneConfig, ShapeScenes, VOCMultiLabel, clip_transform
+from .evaluation import mean_average_precision
+from .models import encode_texts, interpolate_pos_embed, load_clip, patch_grid, vit_forward
 
 # %% auto #0
-__all__ = ['DUAL_TEMPLATES', 'load_backbone', 'resize_clip', 'dense_features', 'prompt_features', 'mean_interclass_cosine',
-           'aggregate', 'class_probs', 'DClipHead', 'n_trainable', 'asl_loss', 'mfi_loss', 'DClipConfig', 'dclip_data',
-           'fit_dclip', 'dclip_scores', 'train_dclip', 'pointing_game', 'run_dclip', 'show_similarity_maps']
-
-# %% ../nbs/05_dclip.ipynb #df45467d
-def load_backbone(name: str, # "tiny-vit", "tiny-resnet", an OpenAI name like "ViT-B/32", or a checkpoint path
-                  device: str | torch.device = "cpu", # where to put the model
-                 ) -> tuple[CLIP, Callable, Callable]:
-    "A frozen OpenAI-architecture CLIP, its preprocessing and its tokenizer."
-    if name in ("tiny-vit", "tiny-resnet"): model, preprocess, tokenize = pretrained_tiny_clip(name[5:], device)
-    elif name.startswith("tiny-"): raise ValueError(f"unknown shipped CLIP {name!r}: expected 'tiny-vit' or 'tiny-resnet'")
-    else: model, preprocess, tokenize = load_clip(name, device)
-    return model.requires_grad_(False).eval(), preprocess, tokenize
-
-# %% ../nbs/05_dclip.ipynb #b12fd307
-def _interpolate_pos(pos: torch.Tensor, # [1 + g*g, C]: first token, then a g x g grid
-                     grid: int, # side of the new grid
-                    ) -> torch.Tensor:
-    "Bicubic interpolation of a positional embedding's grid part; the first token is kept."
-    g = math.isqrt(pos.shape[0] - 1)
-    if g == grid: return pos
-    cells = pos[1:].reshape(1, g, g, -1).permute(0, 3, 1, 2).float()                     # [1, C, g, g]
-    cells = F.interpolate(cells, size=(grid, grid), mode="bicubic", align_corners=False)  # [1, C, grid, grid]
-    return torch.cat([pos[:1], cells.permute(0, 2, 3, 1).reshape(grid * grid, -1).to(pos.dtype)])
-
-def _stride(visual: nn.Module) -> int:
-    "Pixels per grid cell: the ViT's patch size, or 32 for a ModifiedResNet."
-    if isinstance(visual, VisionTransformer): return visual.conv1.kernel_size[0]
-    if isinstance(visual, ModifiedResNet): return 32
-    raise TypeError(f"{type(visual).__name__}: expected an OpenAI-architecture ViT or ModifiedResNet")
+__all__ = ['DUAL_TEMPLATES', 'resize_clip', 'dense_features', 'prompt_features', 'mean_interclass_cosine', 'aggregate',
+           'class_probs', 'DClipHead', 'n_trainable', 'asl_loss', 'mfi_loss', 'DClipConfig', 'dclip_data', 'fit_dclip',
+           'dclip_scores', 'train_dclip', 'pointing_game', 'run_dclip']
 
 # %% ../nbs/05_dclip.ipynb #ec56632e
 def resize_clip(model: CLIP, # an OpenAI-architecture CLIP
                 image_size: int, # the new input side in pixels
                ) -> CLIP:
     "A copy of `model` that takes `image_size` inputs, its positional embedding interpolated bicubically."
-    stride = _stride(model.visual)
-    if image_size <= 0 or image_size % stride:
-        raise ValueError(f"image_size={image_size} does not fit the grid: it must be a positive multiple of {stride} px "
-                         f"(the {'patch size' if stride != 32 else 'ResNet stride'})")
+    grid = patch_grid(model.visual, image_size)
     new = copy.deepcopy(model)
     owner = new.visual if isinstance(new.visual, VisionTransformer) else new.visual.attnpool
-    owner.positional_embedding = nn.Parameter(_interpolate_pos(owner.positional_embedding.data, image_size // stride),
-                                              requires_grad=False)
+    owner.positional_embedding = nn.Parameter(interpolate_pos_embed(owner.positional_embedding.data, grid), requires_grad=False)
     new.visual.input_resolution = image_size
     return new
 
 # %% ../nbs/05_dclip.ipynb #78a0c63b
-def _vit_tokens(visual: VisionTransformer, x: torch.Tensor) -> torch.Tensor:
-    "Every last-layer token through ln_post and proj: [B, 3, H, W] -> [B, 1 + N, D], the class token first."
-    x = visual.conv1(x.type(visual.conv1.weight.dtype))                         # [B, W, g, g]
-    x = x.flatten(2).permute(0, 2, 1)                                           # [B, N, W]
-    cls = visual.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)          # [B, 1, W]
-    x = torch.cat([cls, x], dim=1) + visual.positional_embedding.to(x.dtype)    # [B, 1 + N, W]
-    x = visual.transformer(visual.ln_pre(x).permute(1, 0, 2)).permute(1, 0, 2)  # [B, 1 + N, W]
-    return visual.ln_post(x) @ visual.proj                                      # [B, 1 + N, D]
-
 def _resnet_tokens(visual: ModifiedResNet, x: torch.Tensor) -> torch.Tensor:
     "The attention pool's value path at every location: [B, 3, H, W] -> [B, 1 + N, D], the mean token first."
     x = x.type(visual.conv1.weight.dtype)
@@ -109,8 +67,8 @@ def dense_features(model: CLIP, # an OpenAI-architecture CLIP (resized with `res
     if images.ndim != 4 or images.shape[-2:] != (size, size):
         raise ValueError(f"images of shape {tuple(images.shape)}: the model takes [B, 3, {size}, {size}]; "
                          f"for another size use resize_clip(model, size)")
-    tokens = _vit_tokens if isinstance(model.visual, VisionTransformer) else _resnet_tokens
-    return tokens(model.visual, images)[:, 1:]
+    if isinstance(model.visual, VisionTransformer): return vit_forward(model.visual, images, need_attn=False).dense(model.visual)
+    return _resnet_tokens(model.visual, images)[:, 1:]
 
 # %% ../nbs/05_dclip.ipynb #e6a0d144
 DUAL_TEMPLATES = ("not a photo of a {}", "a photo of a {}")  # (negative, positive)
@@ -258,7 +216,7 @@ class DClipConfig:
     loss_weight: float = 0.05        # the whole loss is scaled by this (DualCoOp's and the first author's `loss_w`)
     momentum: float = 0.9            # SGD momentum
     weight_decay: float = 5e-4       # SGD weight decay
-    seeds: tuple = (0, 1, 2)         # one training run per seed (projector init and batch order)
+    seeds: tuple = (0, 1, 2, 3, 4)   # one training run per seed (projector init and batch order)
     encode_batch: int = 128          # images per backbone forward pass
     device: str | None = None        # default: CUDA when available
     cache: bool = True               # reuse trained projectors from the cache folder
@@ -271,7 +229,7 @@ class DClipConfig:
 
     @classmethod
     def quick(cls, **kw):
-        return cls(**{**dict(n_train=240, n_test=160, epochs=4, alphas=(7e-5, 1.0), image_size=128, cache=False), **kw})
+        return cls(**{**dict(n_train=480, n_test=240, epochs=50, alphas=(7e-5, 1.0), image_size=128, cache=False), **kw})
 
 # %% ../nbs/05_dclip.ipynb #9e0b7b47
 def _datasets(cfg: DClipConfig) -> tuple:
@@ -311,7 +269,7 @@ def dclip_data(cfg: DClipConfig, # the experiment
               ) -> dict:
     "Frozen CLIP features of the training and test images and of the dual prompts, computed once."
     device = get_device(cfg.device)
-    native, _, tokenize = load_backbone(cfg.clip, device)
+    native, _, tokenize = load_clip(cfg.clip, device, frozen=True)
     hires = resize_clip(native, cfg.image_size)
     train, test, classes = _datasets(cfg)
     names = _check_classnames(cfg.prompt_names or classes)
@@ -335,8 +293,7 @@ def fit_dclip(train: dict, # from `dclip_data`: `dense` [n, N, D] and `labels` [
     K = text_features.shape[0] // 2
     if Y.ndim != 2 or Y.shape[1] != K: raise ValueError(f"labels of shape {tuple(Y.shape)}: expected one column per class ({K})")
     device = get_device(cfg.device)
-    seed_everything(seed)
-    head = DClipHead(text_features, tau=cfg.tau, gamma=cfg.gamma).to(device).train()
+    with local_seed(seed): head = DClipHead(text_features, tau=cfg.tau, gamma=cfg.gamma).to(device).train()
     opt = torch.optim.SGD(head.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     total = cfg.epochs * math.ceil(len(X) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
@@ -371,15 +328,13 @@ def train_dclip(cfg: DClipConfig, # the experiment
                 alpha: float, # MFI weight
                 seed: int = 0, # projector init and batch order
                ) -> tuple[DClipHead, dict]:
-    "`fit_dclip`, or its cached result when `cfg.cache` and one exists."
-    key = cache_key({f: getattr(cfg, f) for f in _TRAIN_FIELDS}, alpha, seed, data["id"], "dclip-v2")
-    path = cache_dir("dclip", create=cfg.cache) / f"head-{key}.safetensors"
-    if cfg.cache and path.is_file():
+    "`fit_dclip`, or its cached result when `cfg.cache` and this code trained one before."
+    def load(path):
         head = DClipHead(data["text"], tau=cfg.tau, gamma=cfg.gamma)
         return head.to(get_device(cfg.device)).eval(), load_checkpoint(path, head)[1]
-    head, log = fit_dclip(data["train"], data["text"], cfg, alpha, seed)
-    if cfg.cache: save_checkpoint(path, head, log)   # the whole log, so a cached run returns what a fresh one does
-    return head, log
+    key = ({f: getattr(cfg, f) for f in _TRAIN_FIELDS}, alpha, seed, data["id"])
+    return cached("dclip", key, ("clip_repro.dclip",), lambda: fit_dclip(data["train"], data["text"], cfg, alpha, seed),
+                  lambda path, r: save_checkpoint(path, r[0], r[1]), load, enabled=cfg.cache)   # the whole log is kept
 
 # %% ../nbs/05_dclip.ipynb #9faf8cf8
 def pointing_game(maps: torch.Tensor, # [n, K, N] a score per class and grid cell, row-major over a g x g grid
@@ -397,8 +352,6 @@ def pointing_game(maps: torch.Tensor, # [n, K, N] a score per class and grid cel
     return hit[present].float().mean().item(), on.float().mean(-1)[present].mean().item()
 
 # %% ../nbs/05_dclip.ipynb #b726b87a
-def _mean_std(xs: Sequence[float]) -> tuple[float, float]: return float(np.mean(xs)), float(np.std(xs))
-
 @torch.no_grad()
 def _positive_maps(head: DClipHead, dense: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     "The positive prompts' similarity maps [n, K, N]."
@@ -406,7 +359,7 @@ def _positive_maps(head: DClipHead, dense: torch.Tensor, batch_size: int = 256) 
     return torch.cat([head.similarity_maps(dense[i:i + batch_size].to(dev))[:, K:].cpu() for i in range(0, len(dense), batch_size)])
 
 def _score_runs(cfg: DClipConfig, data: dict, alpha: float) -> dict:
-    "Train one head per seed with MFI weight `alpha`; mean and std of its test numbers."
+    "Train one head per seed with MFI weight `alpha`; mean and std (ddof=1) of its test numbers, and the per-seed values."
     te, K, runs = data["test"], data["text"].shape[0] // 2, []
     for s in cfg.seeds:
         head, log = train_dclip(cfg, data, alpha, s)
@@ -414,10 +367,11 @@ def _score_runs(cfg: DClipConfig, data: dict, alpha: float) -> dict:
         t = head.text_embeddings().detach()                                   # [2K, d']
         runs.append((mean_average_precision(dclip_scores(head, te["dense"]), te["labels"], te["ignore"]),
                      mean_interclass_cosine(t[K:]), log["seconds"], pointing, (t[:K] * t[K:]).sum(-1).mean().item()))
-    (m, ms), (c, cs) = _mean_std([r[0] for r in runs]), _mean_std([r[1] for r in runs])
+    (m, ms), (c, cs) = mean_std([r[0] for r in runs]), mean_std([r[1] for r in runs])
     return dict(map=m, map_std=ms, text_cosine=c, text_cosine_std=cs, train_s=float(np.mean([r[2] for r in runs])),
                 pointing=None if runs[0][3] is None else float(np.mean([r[3] for r in runs])),
-                neg_pos_cosine=float(np.mean([r[4] for r in runs])), map_seeds=[r[0] for r in runs])
+                neg_pos_cosine=float(np.mean([r[4] for r in runs])), map_seeds=[r[0] for r in runs],
+                text_cosine_seeds=[r[1] for r in runs])
 
 # %% ../nbs/05_dclip.ipynb #04212556
 def run_dclip(cfg: DClipConfig = DClipConfig(), # the experiment
@@ -437,37 +391,11 @@ def run_dclip(cfg: DClipConfig = DClipConfig(), # the experiment
     drop = lambda a: 1 - sweep[a]["text_cosine"] / out["text_cosine_before"]
     meets = [a for a in cfg.alphas if drop(a) >= cfg.cosine_drop]
     alpha = cfg.alpha if cfg.alpha is not None else (min(meets) if meets else max(cfg.alphas))
+    rule_met = drop(alpha) >= cfg.cosine_drop           # False: no α of the sweep reached the rule; the row says so
     asl, dc = sweep[0.0], sweep[alpha]
     return dict(out, map_asl=asl["map"], map_asl_std=asl["map_std"], map_dclip=dc["map"], map_dclip_std=dc["map_std"],
-                alpha_dclip=alpha, text_cosine_asl=asl["text_cosine"], text_cosine_after=dc["text_cosine"],
+                alpha_dclip=alpha, cosine_rule_met=bool(rule_met),
+                map_dclip_seeds=dc["map_seeds"], map_asl_seeds=asl["map_seeds"], text_cosine_asl=asl["text_cosine"], text_cosine_after=dc["text_cosine"],
                 text_cosine_drop_asl=drop(0.0), text_cosine_drop=drop(alpha), pointing_asl=asl["pointing"],
                 pointing_dclip=dc["pointing"], train_s_asl=asl["train_s"], train_s_dclip=dc["train_s"], encode_s=data["encode_s"],
                 trainable_params=n_trainable(DClipHead(text)), seeds=len(cfg.seeds), sweep={f"alpha={a:g}": v for a, v in sweep.items()})
-
-# %% ../nbs/05_dclip.ipynb #925117cf
-def show_similarity_maps(hires: CLIP, # the backbone at the head's input resolution
-                         head: DClipHead, # trained projectors
-                         scenes: Sequence[dict], # ShapeScenes items: PIL `image`, `labels`, `segmentation`
-                         classnames: Sequence[str] = CLASSES, # names for the titles
-                         per_scene: int = 3, # present classes shown per scene
-                        ):
-    "Each scene and its truth, then for present classes the frozen CLIP's and D-CLIP's positive-prompt maps."
-    import matplotlib.pyplot as plt
-    S, K, dev = hires.visual.input_resolution, head.n_classes, head.text_features.device
-    with torch.no_grad():
-        tok = dense_features(hires, torch.stack([clip_transform(S, crop=False)(s["image"]) for s in scenes]).to(dev)).float()   # [n, N, D]
-        maps = (torch.einsum("kd,bnd->bkn", head.text_features[K:], F.normalize(tok, dim=-1)).cpu(),      # [n, K, N]
-                head.similarity_maps(tok)[:, K:].cpu())
-    g = math.isqrt(tok.shape[1])
-    fig, axs = plt.subplots(len(scenes), 2 + 2 * per_scene, figsize=(1.3 * (2 + 2 * per_scene), 1.45 * len(scenes)), dpi=40, squeeze=False)
-    for ax in axs.flat: ax.axis("off")
-    for i, s in enumerate(scenes):
-        axs[i, 0].imshow(s["image"]); axs[i, 1].imshow(_seg_rgb(s["segmentation"])); axs[i, 1].set_title("truth", fontsize=7)
-        for j, c in enumerate(s["labels"].nonzero().flatten().tolist()[:per_scene]):
-            for k, name in enumerate(("CLIP", "D-CLIP")):
-                ax = axs[i, 2 + 2 * j + k]
-                ax.imshow(maps[k][i, c].view(g, g), cmap="viridis", extent=(0, S, S, 0))
-                ax.contour((s["segmentation"] == c + 1).numpy(), levels=[0.5], colors="white", linewidths=0.8)
-                ax.set_title(f"{name}: {classnames[c]}", fontsize=6)
-    fig.tight_layout()
-    return fig

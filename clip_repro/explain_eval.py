@@ -10,19 +10,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from .core import quick_mode, seed_everything
 from .data import CLASSES, SceneConfig, ShapeScenes, normalise_pixels
-from .evaluation import encode_images
-from .grad_eclip import EXPLAINERS, explain_clip, vit_trace
-from .models import zero_shot_classifier
-from .training import single_object_accuracy
+from .grad_eclip import EXPLAIN_RECIPES, EXPLAINERS, vit_trace
+from .models import load_clip, zero_shot_classifier, zero_shot_logits
+from .training import single_object_accuracy, trained_tiny_clip
 
 # %% auto #0
 __all__ = ['object_instances', 'pixel_rank', 'perturbed', 'auc', 'pointing_hit', 'energy_share', 'ms_per_map',
@@ -112,8 +109,9 @@ def ms_per_map(explainers: dict[str, Callable], # name -> f(model, image, text, 
 @dataclasses.dataclass
 class ExplainEvalConfig:
     "The explainer evaluation: which CLIP, which explainers, how many instances and how the curves are drawn."
-    model: str = "tiny_vit"                # a name for `grad_eclip.explain_clip`: "tiny_vit" (shipped) or "tiny_vit_early"
-    quick_model: bool = False              # use that CLIP's quick training recipe (1/25 of the steps)
+    model: str = "tiny-vit"                # the CLIP to explain, anything `load_clip` takes (shipped name, OpenAI name, path)
+    recipe: str | None = None              # instead, a key of EXPLAIN_RECIPES: a CLIP trained with it (once, then cached)
+    quick_model: bool = False              # train the recipe for 1/25 of its steps (at least 4)
     explainers: tuple = tuple(EXPLAINERS)  # registry names to evaluate
     n_instances: int = 200                 # at least this many objects of 2- to 4-object test scenes
     steps: int = 20                        # deletion/insertion points after 0% (20: every 5% of the pixels)
@@ -121,7 +119,6 @@ class ExplainEvalConfig:
     timing_calls: int = 20                 # timed calls per explainer (after `timing_warmup`)
     timing_warmup: int = 3                 # untimed calls first
     seed: int = 0                          # benchmark, noise, tie order, RISE masks
-    batch_size: int = 128                  # perturbed images per forward pass
 
     @classmethod
     def quick(cls, **kw):
@@ -136,11 +133,19 @@ def _explainer(name: str, cfg: ExplainEvalConfig) -> Callable:
     if name not in EXPLAINERS: raise ValueError(f"unknown explainer {name!r}; registered: {list(EXPLAINERS)}")
     return functools.partial(EXPLAINERS[name], n_masks=cfg.rise_masks, seed=cfg.seed) if name == "rise" else EXPLAINERS[name]
 
-@torch.no_grad()
-def _class_prob(model: nn.Module, W: torch.Tensor, images: torch.Tensor, cls: torch.Tensor, batch_size: int) -> torch.Tensor:
+def _clip(cfg: ExplainEvalConfig) -> tuple:
+    "The CLIP to explain: `load_clip(cfg.model)`, or the recipe's CLIP from `trained_tiny_clip` (cut to 1/25 with `quick_model`)."
+    if cfg.recipe is None: return load_clip(cfg.model)
+    if cfg.recipe not in EXPLAIN_RECIPES: raise ValueError(f"recipe={cfg.recipe!r}: expected one of {list(EXPLAIN_RECIPES)}")
+    r = EXPLAIN_RECIPES[cfg.recipe]
+    if cfg.quick_model: r = dataclasses.replace(r, steps=max(4, r.steps // 25), batch_size=32, warmup=2,
+                                                single_object_steps=max(2, r.single_object_steps // 25))
+    return trained_tiny_clip(r)
+
+def _class_prob(model: nn.Module, W: torch.Tensor, images: torch.Tensor, cls: torch.Tensor) -> torch.Tensor:
     "Zero-shot probability [M] of class cls[m] for image m."
-    f = encode_images(model, images, batch_size).to(W.device)                                      # [M, D]
-    return (model.logit_scale.exp() * f @ W).softmax(-1).gather(1, cls[:, None].to(W.device))[:, 0]
+    logits = model.logit_scale.exp().item() * zero_shot_logits(model, None, images, weights=W)    # [M, 20]
+    return logits.softmax(-1).gather(1, cls[:, None])[:, 0]
 
 # %% ../nbs/07_explain_eval.ipynb #c32c1e74
 def _ci(v: np.ndarray) -> float: return float(1.96 * v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
@@ -162,8 +167,7 @@ def run_explain_eval(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to eva
                      details: dict | None = None, # if given, filled with per-instance results, curves and model facts
                     ) -> dict:
     "Deletion/insertion AUC, pointing games and ms/map of each explainer; a row per registry name (and `random`)."
-    seed_everything(cfg.seed)
-    model, preprocess, tokenize = explain_clip(cfg.model, quick=cfg.quick_model)
+    model, preprocess, tokenize = _clip(cfg)
     W = zero_shot_classifier(model, tokenize, CLASSES)                                  # [D, 20]
     scenes, inst = object_instances(cfg.n_instances, seed=cfg.seed)
     names, rng = list(cfg.explainers) + ["random"], np.random.default_rng(cfg.seed)
@@ -174,16 +178,16 @@ def run_explain_eval(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to eva
         s, objs = scenes[i], [d for d in inst if d["scene"] == i]
         x = preprocess(s["image"])[None]                                                 # [1, 3, 64, 64]
         cls = torch.tensor([d["cls"] for d in objs])                                     # [T]
-        p = (model.logit_scale.exp() * encode_images(model, x).to(W.device) @ W).softmax(-1)[0]  # [20]
+        p = (model.logit_scale.exp().item() * zero_shot_logits(model, None, x, weights=W)).softmax(-1)[0]  # [20]
         ranks += [int((p > p[c]).sum()) for c in cls]                                    # 0: the class is the top prediction
-        with torch.no_grad(): same += int(vit_trace(model, x, "faithful")[0].matmul(W).argmax() == p.argmax())
+        with torch.no_grad(): same += int(vit_trace(model, x, "faithful")[0].matmul(W).argmax().item() == p.argmax().item())
         maps = {n: f(model, x, W[:, cls].T, tokenize).reshape(len(objs), *x.shape[-2:]) for n, f in fns.items()}  # [T, H, W]
         stacked = torch.cat(list(maps.values()))                                         # [E*T, H, W]
         dele, ins = perturbed(x[0], stacked, cfg.steps, cfg.seed + i)
         K1 = cfg.steps + 1
         target = cls.repeat(len(names)).repeat_interleave(K1)                            # [E*T*(K+1)]
-        pd = _class_prob(model, W, dele.flatten(0, 1), target, cfg.batch_size).view(len(names), len(objs), K1)
-        pi = _class_prob(model, W, ins.flatten(0, 1), target, cfg.batch_size).view(len(names), len(objs), K1)
+        pd = _class_prob(model, W, dele.flatten(0, 1), target).view(len(names), len(objs), K1)
+        pi = _class_prob(model, W, ins.flatten(0, 1), target).view(len(names), len(objs), K1)
         union = s["masks"].any(0)
         for e, n in enumerate(names):
             res[n]["deletion"].append(pd[e]); res[n]["insertion"].append(pi[e])

@@ -20,41 +20,18 @@ with warnings.catch_warnings():  # `import clip` warns that pkg_resources is dep
     warnings.simplefilter("ignore", UserWarning)
     from clip.model import VisionTransformer
 
-from .core import cache_dir, cache_key, quick_mode
-from .data import CLASSES, SceneConfig, ShapeScenes, clip_transform, normalise_pixels
-from .models import CLIP, ClipTokenizer, load_clip, save_clip, shapescenes_corpus, tiny_clip_config, zero_shot_classifier
-from .training import TINY_RECIPES, pretrained_tiny_clip, train_clip
+from .data import CLASSES, normalise_pixels
+from .models import CLIP, ClipTokenizer, patch_grid, run_blocks, shapescenes_tokenizer, vit_forward
+from .training import TINY_RECIPES
 
 # %% auto #0
-__all__ = ['EXPLAIN_RECIPES', 'EXPLAINERS', 'explain_clip', 'text_features', 'vit_trace', 'grad_eclip_maps', 'grad_eclip',
-           'show_maps', 'text_trace', 'grad_eclip_text', 'raw_attention', 'grad_cam', 'game', 'rollout', 'maskclip',
-           'rise']
+__all__ = ['EXPLAIN_RECIPES', 'EXPLAINERS', 'text_features', 'vit_trace', 'grad_eclip_maps', 'grad_eclip', 'show_maps',
+           'text_trace', 'grad_eclip_text', 'raw_attention', 'grad_cam', 'game', 'rollout', 'maskclip', 'rise']
 
 # %% ../nbs/06_grad_eclip.ipynb #89e9eadb
-EXPLAIN_RECIPES = {  # name -> how a CLIP that is not shipped is trained (the shipped ViT's recipe, cut short)
+EXPLAIN_RECIPES = {  # name -> how a CLIP that is not shipped is trained (the shipped ViT's recipe, cut short); see `trained_tiny_clip`
     "tiny_vit_early": dataclasses.replace(TINY_RECIPES["vit"], steps=300, warmup=30, single_object_steps=150),
 }
-
-def explain_clip(name: str = "tiny_vit", # "tiny_vit" (shipped) or a key of EXPLAIN_RECIPES
-                 quick: bool | None = None, # 1/25 of a recipe's steps (default: `quick_mode()`)
-                 progress: bool = False, # show a progress bar when it has to train
-                ) -> tuple[CLIP, Callable, ClipTokenizer]:
-    "A tiny ViT CLIP to explain, `(model, preprocess, tokenize)`: the shipped one, or trained once with its recipe and cached."
-    if name == "tiny_vit": return pretrained_tiny_clip("vit")
-    if name not in EXPLAIN_RECIPES: raise ValueError(f"name={name!r}: expected 'tiny_vit' or one of {list(EXPLAIN_RECIPES)}")
-    cfg = EXPLAIN_RECIPES[name]
-    if quick_mode() if quick is None else quick:
-        cfg = dataclasses.replace(cfg, steps=max(4, cfg.steps // 25), batch_size=32, warmup=2, single_object_steps=max(2, cfg.single_object_steps // 25))
-    tok = ClipTokenizer.from_corpus(shapescenes_corpus())
-    config = tiny_clip_config("vit", tok.vocab_size)
-    path = cache_dir("models") / f"explain-tiny-vit-{cache_key('explain-tiny-vit-v2', cfg, config)}.safetensors"
-    if not path.is_file():
-        torch.manual_seed(cfg.seed)
-        model = CLIP(**config)
-        res = train_clip(model, clip_transform(64), tok, cfg, progress=progress)
-        save_clip(path, model, config, tok, card=dict(train=dataclasses.asdict(cfg), final_loss=res["final_loss"]))
-    model, preprocess, tokenize = load_clip(path)
-    return model.eval(), preprocess, tokenize
 
 # %% ../nbs/06_grad_eclip.ipynb #32d3363f
 _SUPPORTED = ("OpenAI-architecture ViT CLIPs: clip.model.CLIP whose .visual is a clip.model.VisionTransformer "
@@ -67,14 +44,11 @@ def _check_vit(model: nn.Module) -> None:
         got = type(visual).__name__ if visual is not None else f"{type(model).__name__} without a .visual tower"
         raise TypeError(f"the explainers support {_SUPPORTED}; got {got}")
 
-@functools.lru_cache(maxsize=1)
-def _shapescenes_tokenizer() -> ClipTokenizer: return ClipTokenizer.from_corpus(shapescenes_corpus())
-
 def _tokenizer(model: CLIP, tokenize: Callable | None) -> Callable:
     "`tokenize`, or the tokenizer that fits the model's vocabulary."
     if tokenize is not None: return tokenize
     if model.vocab_size == 49408: return ClipTokenizer(context_length=model.context_length)
-    if model.vocab_size == _shapescenes_tokenizer().vocab_size: return _shapescenes_tokenizer()
+    if model.vocab_size == shapescenes_tokenizer().vocab_size: return shapescenes_tokenizer()
     raise ValueError(f"the model's vocabulary has {model.vocab_size} tokens and no known tokenizer fits it: pass tokenize=")
 
 # %% ../nbs/06_grad_eclip.ipynb #a6118bc9
@@ -114,52 +88,31 @@ def _prepare_image(model: CLIP, image: torch.Tensor) -> tuple[torch.Tensor, tupl
         image = F.interpolate(image, size=(R, R), mode="bicubic", align_corners=False)
     return image, size
 
-# %% ../nbs/06_grad_eclip.ipynb #5b8dc16f
-def _attend(blk: nn.Module, # a clip.model.ResidualAttentionBlock
-            x: torch.Tensor, # [B, N, C] block input
-            heads: int, # attention heads to split the width into
-            mask: torch.Tensor | None = None, # additive attention mask [N, N] (the text tower's causal mask)
-           ) -> dict:
-    "Multi-head self-attention of `blk` on `ln_1(x)`, by hand: q, k, v, attention and output (before out_proj)."
-    B, N, C = x.shape
-    q, k, v = F.linear(blk.ln_1(x), blk.attn.in_proj_weight, blk.attn.in_proj_bias).chunk(3, dim=-1)  # [B, N, C] each
-    split = lambda t: t.view(B, N, heads, C // heads).transpose(1, 2)                                # [B, h, N, C/h]
-    logits = split(q) @ split(k).transpose(-1, -2) / math.sqrt(C // heads)                           # [B, h, N, N]
-    attn = (logits if mask is None else logits + mask).softmax(-1)
-    o = (attn @ split(v)).transpose(1, 2).reshape(B, N, C)                                             # [B, N, C]
-    return dict(x_in=x, q=q, k=k, v=v, attn=attn, o=o)
-
-def _run_blocks(blocks: nn.Sequential, x: torch.Tensor, mode: str, layers: int, mask=None) -> tuple[torch.Tensor, list[dict]]:
-    "Run residual blocks by hand; in faithful mode the last `layers` attend with one head. Returns the output and the traces."
-    if mode not in ("faithful", "native"): raise ValueError(f"mode={mode!r}: expected 'faithful' or 'native'")
-    traces = []
-    for i, blk in enumerate(blocks):
-        single = mode == "faithful" and i >= len(blocks) - layers
-        t = _attend(blk, x, 1 if single else blk.attn.num_heads, mask)
-        x = x + blk.attn.out_proj(t["o"])
-        x = x + blk.mlp(blk.ln_2(x))
-        traces.append(t)
-    return x, traces
-
 # %% ../nbs/06_grad_eclip.ipynb #0ed61a3d
+def _single_head(mode: str, layers: int) -> int:
+    "How many of the last blocks attend with one head in this mode."
+    if mode not in ("faithful", "native"): raise ValueError(f"mode={mode!r}: expected 'faithful' or 'native'")
+    return layers if mode == "faithful" else 0
+
 def vit_trace(model: CLIP, # an OpenAI-architecture ViT CLIP
               images: torch.Tensor, # [B, 3, R, R] at the model's input size
               mode: str = "native", # "native" (the model as it is) or "faithful" (single-head last blocks)
               layers: int = 1, # faithful mode: how many of the last blocks attend with one head
              ) -> tuple[torch.Tensor, list[dict]]:
-    "Image features [B, D] and, per block, the input, q, k, v, attention and attention output."
-    vis = model.visual
-    x = vis.conv1(images).flatten(2).transpose(1, 2)                                 # [B, g*g, C]
-    cls = vis.class_embedding.expand(len(x), 1, -1)
-    x = vis.ln_pre(torch.cat([cls, x], dim=1) + vis.positional_embedding)            # [B, N, C]
-    x, traces = _run_blocks(vis.transformer.resblocks, x, mode, layers)
-    return vis.ln_post(x[:, 0]) @ vis.proj, traces                                   # [B, D]
+    "Image features [B, D] and, per block, the input, q, k, v, attention and attention output (`vit_forward`)."
+    tr = vit_forward(model.visual, images, single_head=_single_head(mode, layers))
+    return tr.features, tr.blocks
 
 # %% ../nbs/06_grad_eclip.ipynb #375f128e
 def _minmax(r: torch.Tensor, dim: int = -1) -> torch.Tensor:
     "Min-max normalise along `dim`; a constant slice becomes zeros."
     lo, hi = r.amin(dim, keepdim=True), r.amax(dim, keepdim=True)
     return (r - lo) / (hi - lo).clamp_min(1e-12)
+
+def _patches(maps: torch.Tensor, model: CLIP) -> torch.Tensor:
+    "[..., N-1] patch scores to [..., g, g]."
+    g = patch_grid(model.visual, model.visual.input_resolution)
+    return maps.reshape(*maps.shape[:-1], g, g)
 
 def _batched_grads(S: torch.Tensor, inputs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
     "For S [B, T]: ∂(Σ_b S[b, t])/∂input for every t, in one batched backward; each [T, *input.shape]."
@@ -203,8 +156,7 @@ def grad_eclip_maps(model: CLIP, # an OpenAI-architecture ViT CLIP
         lam = _minmax(_qk_cos(t, blk, qk)).detach() if spatial else torch.ones(B, h, N - 1, device=w.device)  # [B, h, N-1]
         wv = (w[:, :, None] * t["v"][None, :, 1:].detach()).view(len(w), B, N - 1, h, C // h).sum(-1)  # [T, B, N-1, h]
         out = out + (wv * lam.transpose(1, 2)[None]).sum(-1).relu()                     # [T, B, N-1]
-    g_ = model.visual.input_resolution // model.visual.conv1.kernel_size[0]
-    return out.transpose(0, 1).reshape(B, -1, g_, g_)                                  # [B, T, g, g]
+    return _patches(out.transpose(0, 1), model)                                       # [B, T, g, g]
 
 # %% ../nbs/06_grad_eclip.ipynb #e351d306
 def _finish(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -264,7 +216,7 @@ def text_trace(model: CLIP, # an OpenAI-architecture CLIP
     L = tokens.shape[1]
     x = model.token_embedding(tokens) + model.positional_embedding[:L]                 # [T, L, C]
     mask = model.transformer.resblocks[0].attn_mask[:L, :L].to(x.device, x.dtype)               # causal, -inf above the diagonal
-    x, traces = _run_blocks(model.transformer.resblocks, x, mode, layers, mask)
+    x, traces = run_blocks(model.transformer.resblocks, x, mask, single_head=_single_head(mode, layers))
     x = model.ln_final(x)
     return x[torch.arange(len(x)), tokens.argmax(-1)] @ model.text_projection, traces  # [T, D]
 
@@ -315,11 +267,6 @@ def grad_eclip_text(model: CLIP, # an OpenAI-architecture ViT CLIP
     return out[0] if isinstance(text, str) or (torch.is_tensor(text) and text.ndim == 1) else out
 
 # %% ../nbs/06_grad_eclip.ipynb #fee5becf
-def _patches(maps: torch.Tensor, model: CLIP) -> torch.Tensor:
-    "[..., N-1] patch scores to [..., g, g]."
-    g = model.visual.input_resolution // model.visual.conv1.kernel_size[0]
-    return maps.reshape(*maps.shape[:-1], g, g)
-
 @torch.no_grad()
 def _raw_attention_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor) -> torch.Tensor:
     "Head-averaged last-layer attention of the class token to the patches, the same for every text: [B, T, g, g]."

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
+import importlib.resources
+import inspect
+import math
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,17 +23,19 @@ import torchvision
 with warnings.catch_warnings():  # `import clip` warns that pkg_resources is deprecated
     warnings.simplefilter("ignore", UserWarning)
     import clip
-    from clip.model import CLIP
+    from clip.model import CLIP, ModifiedResNet, VisionTransformer
     from clip.simple_tokenizer import SimpleTokenizer
 from tokenizers import Tokenizer, decoders, models as tok_models, normalizers, pre_tokenizers, processors, trainers
 
-from .core import atomic_write, cache_dir, cache_key, load_checkpoint, save_checkpoint
+from .core import atomic_write, cached, eval_mode, load_checkpoint, local_seed, save_checkpoint
 from .data import CLASSES, IMAGENET_MEAN, IMAGENET_STD, ZERO_SHOT_TEMPLATES, ShapeScenes, clip_transform
 
 # %% auto #0
-__all__ = ['shapescenes_corpus', 'ClipTokenizer', 'HFTokenizer', 'text_tokenizer', 'DualEncoderConfig', 'image_tower',
-           'TextTower', 'text_tower', 'DualEncoder', 'dual_encoder', 'check_contract', 'zero_shot_classifier',
-           'tiny_clip_config', 'save_clip', 'load_clip']
+__all__ = ['SHIPPED_CLIPS', 'shapescenes_corpus', 'ClipTokenizer', 'shapescenes_tokenizer', 'HFTokenizer', 'text_tokenizer',
+           'DualEncoderConfig', 'image_tower', 'TextTower', 'text_tower', 'DualEncoder', 'dual_encoder',
+           'check_contract', 'encode_images', 'encode_texts', 'zero_shot_classifier', 'zero_shot_logits', 'accuracy',
+           'tiny_clip_config', 'tiny_clip', 'patch_grid', 'interpolate_pos_embed', 'attention_block', 'run_blocks',
+           'ViTTrace', 'vit_forward', 'save_clip', 'shipped_clip_path', 'load_clip']
 
 # %% ../nbs/02_models.ipynb #b15cd0b8
 @functools.lru_cache(maxsize=4)
@@ -102,6 +106,12 @@ class ClipTokenizer:
     def config(self) -> dict: return dict(vocab=self.vocab, context_length=self.context_length)
     def __repr__(self): return f"ClipTokenizer(vocab_size={self.vocab_size}, context_length={self.context_length})"
 
+# %% ../nbs/02_models.ipynb #ffd9876a
+@functools.lru_cache(maxsize=1)
+def shapescenes_tokenizer() -> ClipTokenizer:
+    "The tiny CLIPs' tokenizer: CLIP's BPE restricted to the ShapeScenes corpus (built once per process)."
+    return ClipTokenizer.from_corpus(shapescenes_corpus())
+
 # %% ../nbs/02_models.ipynb #3eb2836a
 class HFTokenizer:
     "A `tokenizers.Tokenizer` as a callable `tok(texts) -> LongTensor [N, context_length]`, padded with `pad_id`."
@@ -164,11 +174,11 @@ def text_tokenizer(kind: str, # "bert" or "gpt2"
     "The tokenizer of a BERT or GPT-2 text tower: loaded by name from disk, or trained on ShapeScenes and cached."
     if kind not in ("bert", "gpt2"): raise ValueError(f"kind={kind!r}: expected 'bert' or 'gpt2'")
     if name is None:
-        path = cache_dir("tokenizers") / f"{kind}-{cache_key(kind, vocab_size, 'shapescenes-corpus-v1')}.json"
-        if path.is_file(): t = Tokenizer.from_file(str(path))
-        else:
-            t = _train_tokenizer(kind, shapescenes_corpus(), vocab_size)
+        def save(path, t):
             with atomic_write(path) as tmp: t.save(str(tmp))
+        t = cached("tokenizers", (kind, vocab_size), (_train_tokenizer, _corpus, inspect.getmodule(ShapeScenes)),
+                   lambda: _train_tokenizer(kind, shapescenes_corpus(), vocab_size), save,
+                   lambda path: Tokenizer.from_file(str(path)), suffix=".json")
     else:
         from transformers import AutoTokenizer
         try: t = AutoTokenizer.from_pretrained(name, local_files_only=True).backend_tokenizer
@@ -314,6 +324,30 @@ def check_contract(model: nn.Module, tokenize: Callable, image_size: int, texts:
     assert torch.is_tensor(model.logit_scale) and model.logit_scale.numel() == 1, "logit_scale must be a scalar tensor"
     return img.shape[1]
 
+# %% ../nbs/02_models.ipynb #ce43fd18
+@torch.no_grad()
+def encode_images(model: nn.Module, # meets the contract
+                  images: torch.Tensor, # [N, 3, H, W], preprocessed
+                  batch_size: int = 256, # images per forward pass
+                 ) -> torch.Tensor:
+    "Unit-norm image features [N, D] on the CPU, in eval mode (the model's modes are restored), in batches."
+    p = next(model.parameters())
+    with eval_mode(model):
+        out = [model.encode_image(images[i:i + batch_size].to(p.device, p.dtype)).float() for i in range(0, len(images), batch_size)]
+    return F.normalize(torch.cat(out), dim=-1).cpu()
+
+@torch.no_grad()
+def encode_texts(model: nn.Module, # meets the contract
+                 tokenize: Callable, # the model's tokenizer
+                 texts: Sequence[str], # N texts
+                 batch_size: int = 256, # texts per forward pass
+                ) -> torch.Tensor:
+    "Unit-norm text features [N, D] on the CPU, in eval mode (the model's modes are restored), in batches."
+    dev = next(model.parameters()).device
+    with eval_mode(model):
+        out = [model.encode_text(tokenize(list(texts[i:i + batch_size])).to(dev)).float() for i in range(0, len(texts), batch_size)]
+    return F.normalize(torch.cat(out), dim=-1).cpu()
+
 # %% ../nbs/02_models.ipynb #ead48994
 @torch.no_grad()
 def zero_shot_classifier(model: nn.Module, # meets the contract
@@ -321,15 +355,34 @@ def zero_shot_classifier(model: nn.Module, # meets the contract
                          classnames: Sequence[str], # one name per class
                          templates: Sequence[str] = ZERO_SHOT_TEMPLATES, # prompts with a "{}" for the name
                         ) -> torch.Tensor:
-    "Unit-norm class weights [D, C], in eval mode: every class's prompts encoded, normalised, averaged and renormalised."
+    "Unit-norm class weights [D, C] on the CPU: every class's prompts encoded (eval mode), normalised, averaged, renormalised."
     if not classnames: raise ValueError("classnames is empty")
     if not templates or any("{}" not in t for t in templates): raise ValueError(f"every template needs a '{{}}': {list(templates)}")
-    model.eval()   # a text tower with dropout (BERT, GPT-2) would otherwise give random weights
-    device = next(model.parameters()).device
-    tokens = tokenize([t.format(c) for c in classnames for t in templates]).to(device)
-    with torch.no_grad(): f = model.encode_text(tokens).float()
-    f = F.normalize(f, dim=-1).view(len(classnames), len(templates), -1)                                # [C, T, D]
-    return F.normalize(f.mean(1), dim=-1).T                                                               # [D, C]
+    f = encode_texts(model, tokenize, [t.format(c) for c in classnames for t in templates])               # [C*T, D]
+    return F.normalize(f.view(len(classnames), len(templates), -1).mean(1), dim=-1).T                     # [D, C]
+
+# %% ../nbs/02_models.ipynb #c0992441
+def zero_shot_logits(model: nn.Module, # meets the contract
+                     tokenize: Callable | None, # the model's tokenizer (unused when `weights` is given)
+                     images: torch.Tensor, # [N, 3, H, W] preprocessed
+                     classnames: Sequence[str] = CLASSES, # one name per class
+                     templates: Sequence[str] = ZERO_SHOT_TEMPLATES, # prompts with a "{}"
+                     weights: torch.Tensor | None = None, # [D, C] from `zero_shot_classifier`, to reuse
+                    ) -> torch.Tensor:
+    "Cosine similarities [N, C] between images and the zero-shot class weights."
+    W = weights if weights is not None else zero_shot_classifier(model, tokenize, classnames, templates)
+    return encode_images(model, images) @ W.cpu().float()
+
+def accuracy(logits: torch.Tensor, # [N, C] scores
+             targets: torch.Tensor, # [N] class indices
+             topk: Sequence[int] = (1, 5), # which k
+            ) -> dict[str, float]:
+    "Top-k accuracy for each k, as fractions in [0, 1]."
+    if logits.ndim != 2 or len(logits) != len(targets):
+        raise ValueError(f"expected logits [N, C] and targets [N], got {tuple(logits.shape)} and {tuple(targets.shape)}")
+    top = logits.topk(min(max(topk), logits.shape[1]), dim=1).indices          # [N, k]
+    hit = top == targets[:, None].to(top.device)
+    return {f"top{k}": hit[:, :k].any(1).double().mean().item() for k in topk}
 
 # %% ../nbs/02_models.ipynb #894ddfba
 def tiny_clip_config(arch: str = "vit", # "vit" or "resnet"
@@ -342,6 +395,117 @@ def tiny_clip_config(arch: str = "vit", # "vit" or "resnet"
     if arch == "resnet": return dict(embed_dim=128, image_resolution=64, vision_layers=(1, 1, 1, 1), vision_width=24, vision_patch_size=None, **text)
     raise ValueError(f"arch={arch!r}: expected 'vit' or 'resnet'")
 
+# %% ../nbs/02_models.ipynb #b832592e
+def tiny_clip(arch: str = "vit", # "vit" or "resnet"
+              seed: int = 0, # initial weights
+              vision_layers: int = 2, # ViT blocks
+             ) -> tuple[CLIP, Callable, ClipTokenizer]:
+    "A randomly initialised tiny CLIP for ShapeScenes: `(model, preprocess, tokenize)`."
+    tok = shapescenes_tokenizer()
+    config = tiny_clip_config(arch, tok.vocab_size, vision_layers)
+    with local_seed(seed): model = CLIP(**config)
+    return model, clip_transform(config["image_resolution"]), tok
+
+# %% ../nbs/02_models.ipynb #83e07392
+def patch_grid(visual: nn.Module, # an OpenAI-architecture VisionTransformer or ModifiedResNet
+               image_size: int, # input side in pixels
+              ) -> int:
+    "Side of the token grid for `image_size` inputs; a ValueError when the stride does not divide it."
+    if isinstance(visual, VisionTransformer): stride, what = visual.conv1.kernel_size[0], "the patch size"
+    elif isinstance(visual, ModifiedResNet): stride, what = 32, "the ResNet stride"
+    else: raise TypeError(f"{type(visual).__name__}: expected an OpenAI-architecture VisionTransformer or ModifiedResNet")
+    if image_size <= 0 or image_size % stride:
+        raise ValueError(f"image_size={image_size} does not fit the grid: it must be a positive multiple of {stride} px ({what})")
+    return image_size // stride
+
+def interpolate_pos_embed(pos: torch.Tensor, # [1 + g*g, C]: the class token's, then a g x g grid
+                          grid: int, # side of the new grid
+                         ) -> torch.Tensor:
+    "Bicubic interpolation of a position embedding's grid part to `grid` x `grid`; the first token's is kept."
+    g = math.isqrt(pos.shape[0] - 1)
+    if g == grid: return pos
+    cells = pos[1:].reshape(1, g, g, -1).permute(0, 3, 1, 2).float()                     # [1, C, g, g]
+    cells = F.interpolate(cells, size=(grid, grid), mode="bicubic", align_corners=False)  # [1, C, grid, grid]
+    return torch.cat([pos[:1], cells.permute(0, 2, 3, 1).reshape(grid * grid, -1).to(pos.dtype)])
+
+# %% ../nbs/02_models.ipynb #d5194f4e
+def attention_block(blk: nn.Module, # a clip.model.ResidualAttentionBlock
+                    x: torch.Tensor, # [B, N, C] block input
+                    heads: int | None = None, # attention heads (default: the block's own; 1: one head over the width)
+                    mask: torch.Tensor | None = None, # additive attention mask [N, N] (the text tower's causal mask)
+                    need_attn: bool = True, # compute the attention probabilities (False: fused attention, attn None)
+                   ) -> tuple[torch.Tensor, dict]:
+    "The block's output [B, N, C] and a record of its input, q, k, v [B, N, C], attention [B, h, N, N] and output o."
+    B, N, C = x.shape
+    h = heads or blk.attn.num_heads
+    q, k, v = F.linear(blk.ln_1(x), blk.attn.in_proj_weight, blk.attn.in_proj_bias).chunk(3, dim=-1)  # [B, N, C] each
+    split = lambda t: t.reshape(B, N, h, C // h).transpose(1, 2)                                     # [B, h, N, C/h]
+    attn = None
+    if need_attn:
+        logits = split(q) @ split(k).transpose(-1, -2) / math.sqrt(C // h)                           # [B, h, N, N]
+        attn = (logits if mask is None else logits + mask).softmax(-1)
+        o = attn @ split(v)
+    else: o = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=mask)
+    o = o.transpose(1, 2).reshape(B, N, C)                                                            # [B, N, C]
+    y = x + blk.attn.out_proj(o)
+    return y + blk.mlp(blk.ln_2(y)), dict(x_in=x, q=q, k=k, v=v, attn=attn, o=o)
+
+def run_blocks(blocks: Sequence[nn.Module], # clip.model.ResidualAttentionBlocks
+               x: torch.Tensor, # [B, N, C] input of the first block
+               mask: torch.Tensor | None = None, # additive attention mask [N, N]
+               single_head: int = 0, # the last `single_head` blocks attend with one head
+               need_attn: bool = True, # compute attention probabilities
+              ) -> tuple[torch.Tensor, list[dict]]:
+    "The last block's output and every block's record (see `attention_block`)."
+    records = []
+    for i, blk in enumerate(blocks):
+        x, r = attention_block(blk, x, 1 if i >= len(blocks) - single_head else None, mask, need_attn)
+        records.append(r)
+    return x, records
+
+# %% ../nbs/02_models.ipynb #fbf0ce43
+@dataclasses.dataclass
+class ViTTrace:
+    "What `vit_forward` computed: the image features and the ViT's internals."
+    features: torch.Tensor            # [B, D] the class token through ln_post and proj, as `encode_image`
+    tokens: list                      # L + 1 tensors [B, 1 + n, W]: block 0's input (after ln_pre), then every block's output
+    attn: list                        # L tensors [B, h, 1 + n, 1 + n] of attention probabilities (None: need_attn=False)
+    blocks: list                      # L records of `attention_block` (x_in, q, k, v, attn, o)
+    keep: torch.Tensor | None         # [B, n] the kept patches' indices in the full grid (None: all of them)
+    grid: int                         # side of the full patch grid
+
+    def dense(self, visual: nn.Module) -> torch.Tensor:
+        "The last block's patch tokens through ln_post and proj, in the joint space: [B, n, D]."
+        return visual.ln_post(self.tokens[-1][:, 1:]) @ visual.proj
+
+def vit_forward(visual: nn.Module, # an OpenAI-architecture clip.model.VisionTransformer
+                images: torch.Tensor, # [B, 3, S, S] preprocessed; S a multiple of the patch size
+                keep: torch.Tensor | None = None, # [B, n] indices of the patches to keep (None: all)
+                single_head: int = 0, # the last `single_head` blocks attend with one head (Grad-ECLIP's rewrite)
+                need_attn: bool = True, # compute attention probabilities (False: faster, fused attention)
+               ) -> ViTTrace:
+    "Run the ViT by hand at any input size, optionally on a subset of patches, and return its internals."
+    if not isinstance(visual, VisionTransformer):
+        raise TypeError(f"vit_forward runs OpenAI-architecture ViTs (clip.model.VisionTransformer), got {type(visual).__name__}")
+    if images.ndim != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
+        raise ValueError(f"expected a square preprocessed batch [B, 3, S, S], got {tuple(images.shape)}")
+    g = patch_grid(visual, images.shape[-1])
+    x = visual.conv1(images.type(visual.conv1.weight.dtype)).flatten(2).transpose(1, 2)        # [B, g*g, W]
+    pos = interpolate_pos_embed(visual.positional_embedding, g).to(x.dtype)                    # [1 + g*g, W]
+    x = x + pos[1:]
+    if keep is not None:
+        if keep.ndim != 2 or len(keep) != len(x) or keep.dtype not in (torch.long, torch.int):
+            raise ValueError(f"keep must be integer indices [B={len(x)}, n], got {tuple(keep.shape)} {keep.dtype}")
+        if keep.numel() and (keep.min() < 0 or keep.max() >= g * g): raise ValueError(f"keep has indices outside the {g}x{g} grid")
+        x = x.gather(1, keep.long().to(x.device)[..., None].expand(-1, -1, x.shape[-1]))         # [B, n, W]
+    cls = (visual.class_embedding.to(x.dtype) + pos[0]).expand(len(x), 1, -1)                  # [B, 1, W]
+    x = visual.ln_pre(torch.cat([cls, x], dim=1))                                              # [B, 1 + n, W]
+    out, records = run_blocks(visual.transformer.resblocks, x, single_head=single_head, need_attn=need_attn)
+    feats = visual.ln_post(out[:, 0])
+    if visual.proj is not None: feats = feats @ visual.proj                                      # [B, D]
+    return ViTTrace(feats, [x] + [r["x_in"] for r in records[1:]] + [out], [r["attn"] for r in records], records,
+                    keep, g)
+
 # %% ../nbs/02_models.ipynb #2e6f7bfd
 def save_clip(path: str | Path, # the .safetensors file to write
               model: CLIP, # an OpenAI-architecture CLIP
@@ -353,10 +517,24 @@ def save_clip(path: str | Path, # the .safetensors file to write
     "Save an OpenAI-architecture CLIP so that `load_clip(path)` rebuilds it exactly."
     return save_checkpoint(path, model, dict(clip=config, tokenizer=tokenize.config(), card=card or {}), dtype=dtype)
 
-def load_clip(name_or_path: str | Path, # an OpenAI name like "ViT-B/32", or a checkpoint from `save_clip`
+SHIPPED_CLIPS = ("tiny-vit", "tiny-resnet")  # the tiny CLIPs inside the package
+
+def shipped_clip_path(name: str, # one of SHIPPED_CLIPS
+                     ) -> Path:
+    "Path of a CLIP shipped inside the installed package."
+    if name not in SHIPPED_CLIPS: raise ValueError(f"unknown shipped CLIP {name!r}: expected one of {list(SHIPPED_CLIPS)}")
+    return Path(str(importlib.resources.files("clip_repro"))) / "weights" / f"tiny_clip_{name[5:]}.safetensors"
+
+def load_clip(name_or_path: str | Path, # "tiny-vit"/"tiny-resnet" (shipped), an OpenAI name like "ViT-B/32", or a checkpoint path
               device: str | torch.device = "cpu", # where to put the model
+              frozen: bool = False, # turn off every parameter's gradient
              ) -> tuple[CLIP, Callable, ClipTokenizer]:
-    "Load `(model, preprocess, tokenize)` from an OpenAI name or a project checkpoint, never downloading."
+    "Load `(model, preprocess, tokenize)` in eval mode from a shipped name, an OpenAI name or a project checkpoint; never downloads."
+    model, preprocess, tokenize = _load_clip(shipped_clip_path(str(name_or_path)) if str(name_or_path) in SHIPPED_CLIPS
+                                             else name_or_path, device)
+    return model.requires_grad_(not frozen).eval(), preprocess, tokenize
+
+def _load_clip(name_or_path: str | Path, device: str | torch.device) -> tuple[CLIP, Callable, ClipTokenizer]:
     if str(name_or_path) in clip.available_models():
         url = clip.clip._MODELS[str(name_or_path)]
         file = Path("~/.cache/clip").expanduser() / Path(url).name
@@ -366,8 +544,8 @@ def load_clip(name_or_path: str | Path, # an OpenAI name like "ViT-B/32", or a c
         model, preprocess = clip.load(str(name_or_path), device=device, jit=False, download_root=str(file.parent))
         return model.float().eval(), preprocess, ClipTokenizer()
     if not Path(name_or_path).is_file():
-        raise FileNotFoundError(f"{str(name_or_path)!r} is neither an OpenAI CLIP name ({', '.join(clip.available_models())}) "
-                                f"nor a checkpoint file written by save_clip")
+        raise FileNotFoundError(f"{str(name_or_path)!r} is neither a shipped CLIP ({', '.join(SHIPPED_CLIPS)}), an OpenAI "
+                                f"CLIP name ({', '.join(clip.available_models())}) nor a checkpoint file written by save_clip")
     state, cfg = load_checkpoint(name_or_path)
     if "clip" not in cfg: raise ValueError(f"{name_or_path} is a checkpoint but not of a CLIP (no 'clip' config); use load_checkpoint")
     model = CLIP(**cfg["clip"])

@@ -8,7 +8,6 @@ Docs: https://clip-repro.github.io/clip_repro/training.html.md"""
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import json
 import math
 import os
@@ -21,15 +20,17 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .core import atomic_write, get_device, load_checkpoint, save_checkpoint, seed_everything
-from .data import CLASSES, SceneConfig, ShapeScenes, clip_transform
-from .models import CLIP, ClipTokenizer, load_clip, save_clip, shapescenes_corpus, tiny_clip_config, zero_shot_classifier
+from .core import atomic_write, cached, get_device, load_checkpoint, local_seed, save_checkpoint
+from .data import CLASSES, SceneConfig, ShapeScenes
+from .models import (CLIP, ClipTokenizer, accuracy, load_clip, save_clip, shipped_clip_path, tiny_clip,
+                               tiny_clip_config,                                zero_shot_logits)
 
 # %% auto #0
 __all__ = ['TINY_RECIPES', 'clip_loss', 'TrainConfig', 'train_clip', 'single_object_accuracy', 'train_tiny_clip',
-           'pretrained_tiny_clip', 'tiny_clip_card']
+           'tiny_clip_card', 'trained_tiny_clip']
 
 # %% ../nbs/03_training.ipynb #3b694f2e
 class _AllGather(torch.autograd.Function):
@@ -113,6 +114,19 @@ def _batch(cfg: TrainConfig, step: int, preprocess: Callable, tokenize: Callable
         images.append(preprocess(s["image"])); captions.append(s["captions"][rng.integers(len(s["captions"]))])
     return torch.stack(images), tokenize(captions)
 
+class _Steps(Dataset):
+    "Batch number `step` of a run for one process; a DataLoader over step numbers renders them in worker processes."
+    def __init__(self, cfg: TrainConfig, preprocess: Callable, tokenize: Callable, rank: int = 0, world: int = 1):
+        self.cfg, self.preprocess, self.tokenize, self.rank, self.world = cfg, preprocess, tokenize, rank, world
+    def __len__(self) -> int: return self.cfg.steps
+    def __getitem__(self, step: int): return _batch(self.cfg, step, self.preprocess, self.tokenize, self.rank, self.world)
+
+def _batches(cfg: TrainConfig, preprocess: Callable, tokenize: Callable, start: int, workers: int, rank: int = 0, world: int = 1):
+    "The batches of steps `start` … `cfg.steps - 1`, rendered by `workers` processes (0: here, when asked for)."
+    ds = _Steps(cfg, preprocess, tokenize, rank, world)
+    return DataLoader(ds, batch_size=None, sampler=range(start, cfg.steps), num_workers=workers,
+                      prefetch_factor=4 if workers else None)
+
 # %% ../nbs/03_training.ipynb #9ace43bd
 def _split_state(obj, prefix: str, tensors: dict) -> object:
     "Move the tensors of a nested state dict into `tensors` (keyed by path), leaving JSON-able placeholders."
@@ -170,6 +184,19 @@ def _schedule(opt, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
     def f(s): return (s + 1) / cfg.warmup if s < cfg.warmup else 0.5 * (1 + math.cos(math.pi * (s - cfg.warmup) / max(1, cfg.steps - cfg.warmup)))
     return torch.optim.lr_scheduler.LambdaLR(opt, f)
 
+def _step(net: nn.Module, model: nn.Module, opt, sched, scaler, images: torch.Tensor, tokens: torch.Tensor,
+          cfg: TrainConfig, amp_dtype: torch.dtype | None) -> torch.Tensor:
+    "One optimizer step on a batch already on the device; returns the loss. A non-finite loss changes nothing."
+    with torch.autocast(images.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+        loss = clip_loss(*net(images, tokens))
+    if not torch.isfinite(loss): return loss
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if cfg.grad_clip: scaler.unscale_(opt); nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    scaler.step(opt); scaler.update(); sched.step()
+    with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))
+    return loss
+
 # %% ../nbs/03_training.ipynb #4796f08c
 def train_clip(model: nn.Module, # meets the contract (encode_image, encode_text, logit_scale)
                preprocess: Callable, # PIL image -> tensor
@@ -180,21 +207,27 @@ def train_clip(model: nn.Module, # meets the contract (encode_image, encode_text
                model_config: dict | None = None, # how the model was built, stored with checkpoints and checked on resume
                device: str | torch.device | None = None, # default: CUDA when available
                progress: bool = True, # show a progress bar
+               workers: int = 1, # DataLoader processes rendering the batches (0: in this process)
               ) -> dict:
     "Train `model` contrastively on ShapeScenes; returns the final loss, the loss history and the throughput."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if distributed and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    created = distributed and not dist.is_initialized()          # a group we start, we also destroy
+    if created: dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try: return _train(model, preprocess, tokenize, cfg, out, resume, model_config or {}, device, progress, workers, distributed)
+    finally:
+        if created: dist.destroy_process_group()
+
+def _train(model, preprocess, tokenize, cfg, out, resume, model_config, device, progress, workers, distributed) -> dict:
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     device = get_device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if distributed and torch.cuda.is_available() else device)
     model.to(device).train()
     net = _Features(model)
     if distributed: net = nn.parallel.DistributedDataParallel(net)
-    opt, model_config = _optimizer(model, cfg), model_config or {}
+    opt = _optimizer(model, cfg)
     sched = _schedule(opt, cfg)
     amp = cfg.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if amp and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=amp and amp_dtype == torch.float16)
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if amp else None
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
     out = Path(out) if out is not None else None
     if out and rank == 0: out.mkdir(parents=True, exist_ok=True)
     ckpt, start = (out / "checkpoint.safetensors" if out else None), 0
@@ -203,27 +236,22 @@ def train_clip(model: nn.Module, # meets the contract (encode_image, encode_text
         start = _load_run(ckpt, model, opt, sched, scaler, cfg, model_config)
     elif ckpt is not None and ckpt.is_file(): raise FileExistsError(f"{ckpt} exists: pass resume=True to continue it, or use another folder")
     if out and rank == 0: _trim_metrics(out / "metrics.jsonl", start)
-    seed_everything(cfg.seed + start)
     losses, t0 = [], time.perf_counter()
-    for step in tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress or rank > 0, desc="train"):
-        images, tokens = _batch(cfg, step, preprocess, tokenize, rank, world)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
-            loss = clip_loss(*net(images.to(device), tokens.to(device)))
-        if not torch.isfinite(loss):
-            where = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.is_file() else "no checkpoint was written yet"
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; training stopped and {where}")
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if cfg.grad_clip: scaler.unscale_(opt); nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        scaler.step(opt); scaler.update(); sched.step()
-        with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))
-        losses.append(loss.item())
-        if out and rank == 0 and ((step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps):
-            with open(out / "metrics.jsonl", "a") as fh:
-                fh.write(json.dumps(dict(step=step + 1, loss=float(np.mean(losses[-cfg.log_every:])), lr=sched.get_last_lr()[0],
-                                         logit_scale=model.logit_scale.exp().item())) + "\n")
-        if ckpt and rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-            _save_run(ckpt, model, opt, sched, scaler, step + 1, cfg, model_config)
+    with local_seed(cfg.seed + start):   # dropout in BERT/GPT-2 towers; the caller's generators are left alone
+        batches = _batches(cfg, preprocess, tokenize, start, workers, rank, world)
+        for step, (images, tokens) in zip(tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
+                                               disable=not progress or rank > 0, desc="train"), batches):
+            loss = _step(net, model, opt, sched, scaler, images.to(device), tokens.to(device), cfg, amp_dtype)
+            if not torch.isfinite(loss):
+                where = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.is_file() else "no checkpoint was written yet"
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}; training stopped and {where}")
+            losses.append(loss.item())
+            if out and rank == 0 and ((step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps):
+                with open(out / "metrics.jsonl", "a") as fh:
+                    fh.write(json.dumps(dict(step=step + 1, loss=float(np.mean(losses[-cfg.log_every:])), lr=sched.get_last_lr()[0],
+                                             logit_scale=model.logit_scale.exp().item())) + "\n")
+            if ckpt and rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
+                _save_run(ckpt, model, opt, sched, scaler, step + 1, cfg, model_config)
     seconds = time.perf_counter() - t0
     done = cfg.steps - start
     return dict(final_loss=float(np.mean(losses[-cfg.log_every:])) if losses else float("nan"), losses=losses, seconds=seconds,
@@ -241,20 +269,12 @@ def single_object_accuracy(model: nn.Module, # meets the contract
                            tokenize: Callable, # texts -> token ids
                            n: int = 2000, # test scenes
                            seed: int = 0, # benchmark seed
-                           batch_size: int = 250, # images per forward pass
                           ) -> float:
     "Zero-shot top-1 (20-way) on `n` single-object ShapeScenes of the test split."
     data = ShapeScenes(n, split="test", seed=seed, config=SceneConfig(min_objects=1, max_objects=1))
-    model.eval()
-    W = zero_shot_classifier(model, tokenize, CLASSES)                                    # [D, 20]
-    device, hits = next(model.parameters()).device, 0
-    with torch.no_grad():
-        for i in range(0, n, batch_size):
-            items = [data[j] for j in range(i, min(n, i + batch_size))]
-            x = torch.stack([preprocess(s["image"]) for s in items]).to(device)
-            pred = (F.normalize(model.encode_image(x).float(), dim=-1) @ W).argmax(1).cpu()   # [b]
-            hits += (pred == torch.stack([s["classes"][0] for s in items])).sum().item()
-    return hits / n
+    items = [data[i] for i in range(n)]
+    logits = zero_shot_logits(model, tokenize, torch.stack([preprocess(s["image"]) for s in items]), CLASSES)   # [n, 20]
+    return accuracy(logits, torch.stack([s["classes"][0] for s in items]), topk=(1,))["top1"]
 
 # %% ../nbs/03_training.ipynb #0f5b6756
 TINY_RECIPES = {
@@ -267,36 +287,39 @@ def train_tiny_clip(arch: str, # "vit" or "resnet"
                     cfg: TrainConfig | None = None, # default: TINY_RECIPES[arch]
                     eval_n: int = 2000, # held-out scenes for the card's accuracy
                     progress: bool = True, # show a progress bar
+                    resume: bool = False, # continue the interrupted run in `out/tiny_clip_<arch>_run/`
                    ) -> dict:
-    "Train a tiny OpenAI-architecture CLIP on ShapeScenes and write it with its model card; returns the card."
+    "Train a tiny OpenAI-architecture CLIP on ShapeScenes (checkpointed in `out`) and write it with its model card; returns the card."
     if arch not in TINY_RECIPES: raise ValueError(f"arch={arch!r}: expected one of {list(TINY_RECIPES)}")
     cfg = cfg or TINY_RECIPES[arch]
-    tok = ClipTokenizer.from_corpus(shapescenes_corpus())
+    model, preprocess, tok = tiny_clip(arch, cfg.seed)
     config = tiny_clip_config(arch, tok.vocab_size)
-    seed_everything(cfg.seed)
-    model, preprocess = CLIP(**config), clip_transform(config["image_resolution"])
-    res = train_clip(model, preprocess, tok, cfg, progress=progress)
+    run = Path(out) / f"tiny_clip_{arch}_run"    # checkpoints as it goes, so that a killed run continues
+    res = train_clip(model, preprocess, tok, cfg, out=run, resume=resume, model_config=config, progress=progress)
     model.half().float()  # score the weights as they are shipped
     acc = single_object_accuracy(model.cpu(), preprocess, tok, n=eval_n)
     card = dict(arch=arch, command=f"clip-repro train-tiny --arch {arch}", train=_plain_cfg(cfg), seed=cfg.seed, steps=cfg.steps,
                 wall_time_s=round(res["seconds"], 1), pairs_per_s=round(res["pairs_per_s"], 1), final_loss=round(res["final_loss"], 4),
                 heldout_zero_shot_top1=acc, heldout=dict(split="test", n=eval_n, objects_per_scene=1, classes=20),
-                threads=torch.get_num_threads(), torch=torch.__version__)
+                threads=torch.get_num_threads(), torch=torch.__version__,
+                resumed_at_step=int(cfg.steps - len(res["losses"])))   # wall time counts the steps after it
     save_clip(Path(out) / f"tiny_clip_{arch}.safetensors", model, config, tok, card, dtype=torch.float16)
     return card
 
 # %% ../nbs/03_training.ipynb #258aa918
-def pretrained_tiny_clip(arch: str = "vit", # "vit" or "resnet"
-                         device: str | torch.device = "cpu", # where to put the model
-                        ) -> tuple[CLIP, Callable, ClipTokenizer]:
-    "The project's tiny CLIP trained on ShapeScenes, shipped in the package: `(model, preprocess, tokenize)`."
-    return load_clip(_shipped(arch), device)
-
-def tiny_clip_card(arch: str = "vit") -> dict:
+def tiny_clip_card(name: str = "tiny-vit", # a shipped CLIP: "tiny-vit" or "tiny-resnet"
+                  ) -> dict:
     "The model card of a shipped tiny CLIP: recipe, seed, steps, wall time, held-out accuracy."
-    return load_checkpoint(_shipped(arch))[1]["card"]
+    return load_checkpoint(shipped_clip_path(name))[1]["card"]
 
-def _shipped(arch: str) -> Path:
-    "Path of a shipped tiny CLIP inside the installed package."
-    if arch not in TINY_RECIPES: raise ValueError(f"arch={arch!r}: expected one of {list(TINY_RECIPES)}")
-    return Path(str(importlib.resources.files("clip_repro"))) / "weights" / f"tiny_clip_{arch}.safetensors"
+def trained_tiny_clip(cfg: TrainConfig, # the recipe
+                      arch: str = "vit", # "vit" or "resnet"
+                      progress: bool = False, # show a progress bar when it has to train
+                     ) -> tuple[CLIP, Callable, ClipTokenizer]:
+    "A tiny CLIP trained with `cfg`: `(model, preprocess, tokenize)`, from the cache when this recipe and this code made one."
+    def train():
+        model, preprocess, tok = tiny_clip(arch, cfg.seed)
+        train_clip(model, preprocess, tok, cfg, progress=progress)
+        return model.eval(), preprocess, tok
+    def save(path, r): save_clip(path, r[0], tiny_clip_config(arch, r[2].vocab_size), r[2], card=dict(train=_plain_cfg(cfg)))
+    return cached("models", (arch, cfg), ("clip_repro.training", "clip_repro.models", "clip_repro.data"), train, save, load_clip)
