@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 
 from .core import atomic_write, quick_mode, seed_everything
 from .data import CLASSES, DataChecksConfig, SceneConfig, ShapeScenes, run_data_checks, show_scenes
-from .dclip import DClipConfig, run_dclip
+from .dclip import DClipConfig
+from .dclip_experiment import run_dclip
 from .evaluation import StudyConfig, run_clip_from_parts
 from .explain_eval import ExplainEvalConfig, run_explain_eval
 from .training import TINY_RECIPES, train_tiny_clip

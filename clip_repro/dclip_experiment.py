@@ -10,16 +10,83 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import paired_difference
-from .data import CLASSES, clip_transform, _seg_rgb
-from .dclip import DClipHead, dense_features
+from .core import mean_std, paired_difference
+from .data import CLASSES, _seg_rgb, clip_transform
+from .dclip import (DClipConfig, DClipHead, dclip_data, dclip_scores, dense_features, mean_interclass_cosine,
+                              n_trainable, train_dclip)
+from .evaluation import mean_average_precision
 from .models import CLIP
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'dclip_table', 'plot_alpha_sweep', 'dclip_claims', 'show_similarity_maps']
+__all__ = ['PUBLISHED', 'pointing_game', 'run_dclip', 'dclip_table', 'plot_alpha_sweep', 'dclip_claims', 'show_similarity_maps']
+
+# %% ../nbs/05a_dclip_experiment.ipynb #9faf8cf8
+def pointing_game(maps: torch.Tensor, # [n, K, N] a score per class and grid cell, row-major over a g x g grid
+                  segmentation: torch.Tensor, # [n, H, W] 0 = background, c + 1 = class c
+                  labels: torch.Tensor, # [n, K] classes present
+                 ) -> tuple[float, float]:
+    "Share of present classes whose best cell's centre lies on that class, and the share expected by chance."
+    n, K, N = maps.shape
+    g, (H, W) = math.isqrt(N), segmentation.shape[-2:]
+    ys, xs = ((torch.arange(g) + 0.5) * H / g).long(), ((torch.arange(g) + 0.5) * W / g).long()
+    at = segmentation[:, ys][:, :, xs].flatten(1).long()                         # [n, N] class + 1 at each cell centre
+    on = at[:, None, :] == torch.arange(1, K + 1)[None, :, None]                  # [n, K, N]
+    hit = on.gather(-1, maps.argmax(-1, keepdim=True)).squeeze(-1)                # [n, K]
+    present = labels.bool()
+    return hit[present].float().mean().item(), on.float().mean(-1)[present].mean().item()
+
+# %% ../nbs/05a_dclip_experiment.ipynb #b726b87a
+@torch.no_grad()
+def _positive_maps(head: DClipHead, dense: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    "The positive prompts' similarity maps [n, K, N]."
+    dev, K = head.text_features.device, head.n_classes
+    return torch.cat([head.similarity_maps(dense[i:i + batch_size].to(dev))[:, K:].cpu() for i in range(0, len(dense), batch_size)])
+
+def _score_runs(cfg: DClipConfig, data: dict, alpha: float) -> dict:
+    "Train one head per seed with MFI weight `alpha`; mean and std (ddof=1) of its test numbers, and the per-seed values."
+    te, K, runs = data["test"], data["text"].shape[0] // 2, []
+    for s in cfg.seeds:
+        head, log = train_dclip(cfg, data, alpha, s)
+        pointing = None if te["segmentation"] is None else pointing_game(_positive_maps(head, te["dense"]), te["segmentation"], te["labels"])[0]
+        t = head.text_embeddings().detach()                                   # [2K, d']
+        runs.append((mean_average_precision(dclip_scores(head, te["dense"]), te["labels"], te["ignore"]),
+                     mean_interclass_cosine(t[K:]), log["seconds"], pointing, (t[:K] * t[K:]).sum(-1).mean().item()))
+    (m, ms), (c, cs) = mean_std([r[0] for r in runs]), mean_std([r[1] for r in runs])
+    return dict(map=m, map_std=ms, text_cosine=c, text_cosine_std=cs, train_s=float(np.mean([r[2] for r in runs])),
+                pointing=None if runs[0][3] is None else float(np.mean([r[3] for r in runs])),
+                neg_pos_cosine=float(np.mean([r[4] for r in runs])), map_seeds=[r[0] for r in runs],
+                text_cosine_seeds=[r[1] for r in runs])
+
+# %% ../nbs/05a_dclip_experiment.ipynb #04212556
+def run_dclip(cfg: DClipConfig = DClipConfig(), # the experiment
+              data: dict | None = None, # from `dclip_data(cfg)`, to reuse features already computed
+             ) -> dict:
+    "Zero-shot CLIP, projectors + ASL, and D-CLIP with an α sweep; means over seeds, as plain numbers."
+    data = data or dclip_data(cfg)
+    te, text = data["test"], data["text"]
+    K = text.shape[0] // 2
+    out = dict(map_zero_shot=mean_average_precision(te["glob"] @ text[K:].T, te["labels"], te["ignore"]),
+               text_cosine_before=mean_interclass_cosine(text[K:]), pointing_clip=None, pointing_chance=None)
+    if te["segmentation"] is not None:
+        clip_maps = torch.einsum("kd,bnd->bkn", text[K:], F.normalize(te["dense"].float(), dim=-1))   # [n, K, N]
+        out["pointing_clip"], out["pointing_chance"] = pointing_game(clip_maps, te["segmentation"], te["labels"])
+    alphas = sorted({0.0, *cfg.alphas, *([cfg.alpha] if cfg.alpha is not None else [])})
+    sweep = {a: _score_runs(cfg, data, a) for a in alphas}
+    drop = lambda a: 1 - sweep[a]["text_cosine"] / out["text_cosine_before"]
+    meets = [a for a in cfg.alphas if drop(a) >= cfg.cosine_drop]
+    alpha = cfg.alpha if cfg.alpha is not None else (min(meets) if meets else max(cfg.alphas))
+    rule_met = drop(alpha) >= cfg.cosine_drop           # False: no α of the sweep reached the rule; the row says so
+    asl, dc = sweep[0.0], sweep[alpha]
+    return dict(out, map_asl=asl["map"], map_asl_std=asl["map_std"], map_dclip=dc["map"], map_dclip_std=dc["map_std"],
+                alpha_dclip=alpha, cosine_rule_met=bool(rule_met),
+                map_dclip_seeds=dc["map_seeds"], map_asl_seeds=asl["map_seeds"], text_cosine_asl=asl["text_cosine"], text_cosine_after=dc["text_cosine"],
+                text_cosine_drop_asl=drop(0.0), text_cosine_drop=drop(alpha), pointing_asl=asl["pointing"],
+                pointing_dclip=dc["pointing"], train_s_asl=asl["train_s"], train_s_dclip=dc["train_s"], encode_s=data["encode_s"],
+                trainable_params=n_trainable(DClipHead(text)), seeds=len(cfg.seeds), sweep={f"alpha={a:g}": v for a, v in sweep.items()})
 
 # %% ../nbs/05a_dclip_experiment.ipynb #651f8f71
 def dclip_table(res: dict, # `run_dclip`'s result

@@ -17,7 +17,8 @@ import torch
 import torch.nn as nn
 
 from .data import CLASSES, SceneConfig, ShapeScenes, normalise_pixels
-from .grad_eclip import EXPLAIN_RECIPES, EXPLAINERS, vit_trace
+from .baselines import EXPLAINERS
+from .grad_eclip import EXPLAIN_RECIPES, vit_trace
 from .models import load_clip, zero_shot_classifier, zero_shot_logits
 from .training import single_object_accuracy, trained_tiny_clip
 

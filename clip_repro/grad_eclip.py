@@ -8,8 +8,6 @@ Docs: https://clip-repro.github.io/clip_repro/grad_eclip.html.md"""
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
 import warnings
 from typing import Callable, Sequence
 
@@ -20,13 +18,14 @@ with warnings.catch_warnings():  # `import clip` warns that pkg_resources is dep
     warnings.simplefilter("ignore", UserWarning)
     from clip.model import VisionTransformer
 
-from .data import CLASSES, normalise_pixels
-from .models import CLIP, ClipTokenizer, patch_grid, run_blocks, shapescenes_tokenizer, vit_forward
+from .data import CLASSES
+from .models import CLIP, ClipTokenizer, shapescenes_tokenizer
+from .vit import patch_grid, run_blocks, vit_forward
 from .training import TINY_RECIPES
 
 # %% auto #0
-__all__ = ['EXPLAIN_RECIPES', 'EXPLAINERS', 'text_features', 'vit_trace', 'grad_eclip_maps', 'grad_eclip', 'show_maps',
-           'text_trace', 'grad_eclip_text', 'raw_attention', 'grad_cam', 'game', 'rollout', 'maskclip', 'rise']
+__all__ = ['EXPLAIN_RECIPES', 'text_features', 'vit_trace', 'grad_eclip_maps', 'grad_eclip', 'show_maps', 'text_trace',
+           'grad_eclip_text']
 
 # %% ../nbs/06_grad_eclip.ipynb #89e9eadb
 EXPLAIN_RECIPES = {  # name -> how a CLIP that is not shipped is trained (the shipped ViT's recipe, cut short); see `trained_tiny_clip`
@@ -265,141 +264,3 @@ def grad_eclip_text(model: CLIP, # an OpenAI-architecture ViT CLIP
         s = (s / s.sum() if s.sum() > 0 else s).tolist()
         out.append(_words(tokenize.tokens(tokens[i].cpu()), s))
     return out[0] if isinstance(text, str) or (torch.is_tensor(text) and text.ndim == 1) else out
-
-# %% ../nbs/06_grad_eclip.ipynb #fee5becf
-@torch.no_grad()
-def _raw_attention_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor) -> torch.Tensor:
-    "Head-averaged last-layer attention of the class token to the patches, the same for every text: [B, T, g, g]."
-    a = vit_trace(model, images)[1][-1]["attn"].mean(1)[:, 0, 1:]                           # [B, N-1]
-    return _patches(a, model)[:, None].expand(-1, len(texts), -1, -1)
-
-def _grad_cam_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor) -> torch.Tensor:
-    "Grad-CAM on the last block's input, gradient averaged over all tokens: [B, T, g, g]."
-    with torch.enable_grad():
-        feats, traces = vit_trace(model, images)
-        X = traces[-1]["x_in"]                                                                # [B, N, C]
-        g = _batched_grads(F.normalize(feats, dim=-1) @ texts.T, [X])[0]                      # [T, B, N, C]
-    cam = (g.mean(2, keepdim=True) * X.detach()).sum(-1)[..., 1:].relu()                      # [T, B, N-1]
-    return _patches(cam.transpose(0, 1), model)
-
-# %% ../nbs/06_grad_eclip.ipynb #339bbc88
-def _game_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor, start_layer: int = -1) -> torch.Tensor:
-    "Chefer et al.'s generic attention explainability from `start_layer` on: [B, T, g, g]."
-    with torch.enable_grad():
-        feats, traces = vit_trace(model, images)
-        traces = traces[start_layer:]
-        grads = _batched_grads(F.normalize(feats, dim=-1) @ texts.T, [t["attn"] for t in traces])   # each [T, B, h, N, N]
-    N = traces[0]["attn"].shape[-1]
-    R = torch.eye(N, device=images.device).expand(len(texts), len(images), N, N)
-    for t, g in zip(traces, grads):
-        cam = (g * t["attn"].detach()[None]).clamp(min=0).mean(2)                             # [T, B, N, N]
-        R = R + cam @ R
-    return _patches(R[:, :, 0, 1:].transpose(0, 1), model)
-
-@torch.no_grad()
-def _rollout_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor, start_layer: int = 0) -> torch.Tensor:
-    "Attention rollout from `start_layer` on, the class token's row, the same for every text: [B, T, g, g]."
-    R = None
-    for t in vit_trace(model, images)[1][start_layer:]:
-        a = t["attn"].mean(1) + torch.eye(t["attn"].shape[-1], device=images.device)          # [B, N, N]
-        a = a / a.sum(-1, keepdim=True)
-        R = a if R is None else a @ R
-    return _patches(R[:, 0, 1:], model)[:, None].expand(-1, len(texts), -1, -1)
-
-# %% ../nbs/06_grad_eclip.ipynb #73bd5145
-@torch.no_grad()
-def _maskclip_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor) -> torch.Tensor:
-    "The official MaskCLIP variant: value-path dense features' cosine with the text times the k-k cosine: [B, T, g, g]."
-    vis, blk = model.visual, model.visual.transformer.resblocks[-1]
-    t = vit_trace(model, images)[1][-1]
-    y = t["x_in"] + blk.attn.out_proj(t["v"])                                                 # [B, N, C] value path
-    y = y + blk.mlp(blk.ln_2(y))
-    dense = F.normalize(vis.ln_post(y[:, 1:]) @ vis.proj, dim=-1)                             # [B, N-1, D]
-    k = blk.attn.out_proj(t["k"])
-    kk = F.cosine_similarity(k[:, :1], k[:, 1:], dim=-1)                                      # [B, N-1]
-    return _patches((dense @ texts.T * kk[..., None]).transpose(1, 2), model)
-
-@torch.no_grad()
-def _rise_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor, n_masks: int = 1000, grid: int = 8,
-               p: float = 0.5, seed: int = 0, batch_size: int = 250) -> torch.Tensor:
-    "RISE: score-weighted mean of random upsampled binary masks, masked pixels black: [B, T, R, R]."
-    R = images.shape[-1]
-    cell = math.ceil(R / grid)
-    g = torch.Generator().manual_seed(seed)
-    small = (torch.rand(n_masks, 1, grid, grid, generator=g) < p).float()
-    up = F.interpolate(small, size=((grid + 1) * cell,) * 2, mode="bilinear", align_corners=False)
-    dx, dy = torch.randint(0, cell, (2, n_masks), generator=g).tolist()
-    masks = torch.stack([up[i, :, y:y + R, x:x + R] for i, (x, y) in enumerate(zip(dx, dy))]).to(images)   # [n, 1, R, R]
-    black = normalise_pixels(torch.zeros(1, 3, 1, 1).to(images))
-    out = []
-    for img in images:
-        scores = torch.cat([F.normalize(model.encode_image(img * m + black * (1 - m)), dim=-1) @ texts.T
-                            for m in masks.split(batch_size)])                                 # [n, T]
-        out.append(torch.einsum("nt,nhw->thw", scores, masks[:, 0]) / (n_masks * p))
-    return torch.stack(out)                                                                    # [B, T, R, R]
-
-# %% ../nbs/06_grad_eclip.ipynb #5749205d
-def raw_attention(model: CLIP, # an OpenAI-architecture ViT CLIP
-                  image: torch.Tensor, # preprocessed [B, 3, H, W]
-                  text: str | Sequence[str] | torch.Tensor, # text(s), token ids or unit text embeddings
-                  tokenize: Callable | None = None, # the model's tokenizer, for strings
-                 ) -> torch.Tensor:
-    "Raw last-layer class-token attention (head mean), in [0, 1]; the same map for every text."
-    return _explain(_raw_attention_maps, model, image, text, tokenize)
-
-def grad_cam(model: CLIP, # an OpenAI-architecture ViT CLIP
-             image: torch.Tensor, # preprocessed [B, 3, H, W]
-             text: str | Sequence[str] | torch.Tensor, # text(s), token ids or unit text embeddings
-             tokenize: Callable | None = None, # the model's tokenizer, for strings
-            ) -> torch.Tensor:
-    "Grad-CAM on the last block's input, in [0, 1]."
-    return _explain(_grad_cam_maps, model, image, text, tokenize)
-
-def game(model: CLIP, # an OpenAI-architecture ViT CLIP
-         image: torch.Tensor, # preprocessed [B, 3, H, W]
-         text: str | Sequence[str] | torch.Tensor, # text(s), token ids or unit text embeddings
-         tokenize: Callable | None = None, # the model's tokenizer, for strings
-         start_layer: int = -1, # first block whose attention is used (-1: the last only, as in the official comparison)
-        ) -> torch.Tensor:
-    "Chefer et al.'s generic attention-model explainability (GAME), in [0, 1]."
-    return _explain(_game_maps, model, image, text, tokenize, start_layer=start_layer)
-
-def rollout(model: CLIP, # an OpenAI-architecture ViT CLIP
-            image: torch.Tensor, # preprocessed [B, 3, H, W]
-            text: str | Sequence[str] | torch.Tensor, # text(s), token ids or unit text embeddings (unused but checked)
-            tokenize: Callable | None = None, # the model's tokenizer, for strings
-            start_layer: int = 0, # first block in the product (0: all of them)
-           ) -> torch.Tensor:
-    "Attention rollout, in [0, 1]; the same map for every text."
-    return _explain(_rollout_maps, model, image, text, tokenize, start_layer=start_layer)
-
-def maskclip(model: CLIP, # an OpenAI-architecture ViT CLIP
-             image: torch.Tensor, # preprocessed [B, 3, H, W]
-             text: str | Sequence[str] | torch.Tensor, # text(s), token ids or unit text embeddings
-             tokenize: Callable | None = None, # the model's tokenizer, for strings
-            ) -> torch.Tensor:
-    "MaskCLIP-style dense similarity (with the official code's k-k weighting), in [0, 1]."
-    return _explain(_maskclip_maps, model, image, text, tokenize)
-
-def rise(model: CLIP, # an OpenAI-architecture ViT CLIP
-         image: torch.Tensor, # preprocessed [B, 3, H, W]
-         text: str | Sequence[str] | torch.Tensor, # text(s), token ids or unit text embeddings
-         tokenize: Callable | None = None, # the model's tokenizer, for strings
-         n_masks: int = 1000, # random masks (one forward pass each, shared by all texts)
-         seed: int = 0, # for the masks
-        ) -> torch.Tensor:
-    "RISE with `n_masks` random masks, in [0, 1]."
-    return _explain(_rise_maps, model, image, text, tokenize, n_masks=n_masks, seed=seed)
-
-# %% ../nbs/06_grad_eclip.ipynb #448e15a5
-EXPLAINERS: dict[str, Callable] = {
-    "grad_eclip": grad_eclip,                                                   # official: single-head last block, λ from out_proj(q, k)
-    "grad_eclip_native": functools.partial(grad_eclip, mode="native"),         # the model as it is, per-head λ
-    "grad_eclip_no_ksim": functools.partial(grad_eclip, spatial=False),        # official ablation without λ
-    "raw_attention": raw_attention,
-    "grad_cam": grad_cam,
-    "game": game,
-    "rollout": rollout,
-    "maskclip": maskclip,
-    "rise": rise,
-}

@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import importlib.resources
 import inspect
-import math
 import warnings
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,7 +22,7 @@ import torchvision
 with warnings.catch_warnings():  # `import clip` warns that pkg_resources is deprecated
     warnings.simplefilter("ignore", UserWarning)
     import clip
-    from clip.model import CLIP, ModifiedResNet, VisionTransformer
+    from clip.model import CLIP
     from clip.simple_tokenizer import SimpleTokenizer
 from tokenizers import Tokenizer, decoders, models as tok_models, normalizers, pre_tokenizers, processors, trainers
 
@@ -34,8 +33,7 @@ from .data import CLASSES, IMAGENET_MEAN, IMAGENET_STD, ZERO_SHOT_TEMPLATES, Sha
 __all__ = ['SHIPPED_CLIPS', 'shapescenes_corpus', 'ClipTokenizer', 'shapescenes_tokenizer', 'HFTokenizer', 'text_tokenizer',
            'DualEncoderConfig', 'image_tower', 'TextTower', 'text_tower', 'DualEncoder', 'dual_encoder',
            'check_contract', 'encode_images', 'encode_texts', 'zero_shot_classifier', 'zero_shot_logits', 'accuracy',
-           'tiny_clip_config', 'tiny_clip', 'patch_grid', 'interpolate_pos_embed', 'attention_block', 'run_blocks',
-           'ViTTrace', 'vit_forward', 'save_clip', 'shipped_clip_path', 'load_clip']
+           'tiny_clip_config', 'tiny_clip', 'save_clip', 'shipped_clip_path', 'load_clip']
 
 # %% ../nbs/02_models.ipynb #b15cd0b8
 @functools.lru_cache(maxsize=4)
@@ -405,106 +403,6 @@ def tiny_clip(arch: str = "vit", # "vit" or "resnet"
     config = tiny_clip_config(arch, tok.vocab_size, vision_layers)
     with local_seed(seed): model = CLIP(**config)
     return model, clip_transform(config["image_resolution"]), tok
-
-# %% ../nbs/02_models.ipynb #83e07392
-def patch_grid(visual: nn.Module, # an OpenAI-architecture VisionTransformer or ModifiedResNet
-               image_size: int, # input side in pixels
-              ) -> int:
-    "Side of the token grid for `image_size` inputs; a ValueError when the stride does not divide it."
-    if isinstance(visual, VisionTransformer): stride, what = visual.conv1.kernel_size[0], "the patch size"
-    elif isinstance(visual, ModifiedResNet): stride, what = 32, "the ResNet stride"
-    else: raise TypeError(f"{type(visual).__name__}: expected an OpenAI-architecture VisionTransformer or ModifiedResNet")
-    if image_size <= 0 or image_size % stride:
-        raise ValueError(f"image_size={image_size} does not fit the grid: it must be a positive multiple of {stride} px ({what})")
-    return image_size // stride
-
-def interpolate_pos_embed(pos: torch.Tensor, # [1 + g*g, C]: the class token's, then a g x g grid
-                          grid: int, # side of the new grid
-                         ) -> torch.Tensor:
-    "Bicubic interpolation of a position embedding's grid part to `grid` x `grid`; the first token's is kept."
-    g = math.isqrt(pos.shape[0] - 1)
-    if g == grid: return pos
-    cells = pos[1:].reshape(1, g, g, -1).permute(0, 3, 1, 2).float()                     # [1, C, g, g]
-    cells = F.interpolate(cells, size=(grid, grid), mode="bicubic", align_corners=False)  # [1, C, grid, grid]
-    return torch.cat([pos[:1], cells.permute(0, 2, 3, 1).reshape(grid * grid, -1).to(pos.dtype)])
-
-# %% ../nbs/02_models.ipynb #d5194f4e
-def attention_block(blk: nn.Module, # a clip.model.ResidualAttentionBlock
-                    x: torch.Tensor, # [B, N, C] block input
-                    heads: int | None = None, # attention heads (default: the block's own; 1: one head over the width)
-                    mask: torch.Tensor | None = None, # additive attention mask [N, N] (the text tower's causal mask)
-                    need_attn: bool = True, # compute the attention probabilities (False: fused attention, attn None)
-                   ) -> tuple[torch.Tensor, dict]:
-    "The block's output [B, N, C] and a record of its input, q, k, v [B, N, C], attention [B, h, N, N] and output o."
-    B, N, C = x.shape
-    h = heads or blk.attn.num_heads
-    q, k, v = F.linear(blk.ln_1(x), blk.attn.in_proj_weight, blk.attn.in_proj_bias).chunk(3, dim=-1)  # [B, N, C] each
-    split = lambda t: t.reshape(B, N, h, C // h).transpose(1, 2)                                     # [B, h, N, C/h]
-    attn = None
-    if need_attn:
-        logits = split(q) @ split(k).transpose(-1, -2) / math.sqrt(C // h)                           # [B, h, N, N]
-        attn = (logits if mask is None else logits + mask).softmax(-1)
-        o = attn @ split(v)
-    else: o = F.scaled_dot_product_attention(split(q), split(k), split(v), attn_mask=mask)
-    o = o.transpose(1, 2).reshape(B, N, C)                                                            # [B, N, C]
-    y = x + blk.attn.out_proj(o)
-    return y + blk.mlp(blk.ln_2(y)), dict(x_in=x, q=q, k=k, v=v, attn=attn, o=o)
-
-def run_blocks(blocks: Sequence[nn.Module], # clip.model.ResidualAttentionBlocks
-               x: torch.Tensor, # [B, N, C] input of the first block
-               mask: torch.Tensor | None = None, # additive attention mask [N, N]
-               single_head: int = 0, # the last `single_head` blocks attend with one head
-               need_attn: bool = True, # compute attention probabilities
-              ) -> tuple[torch.Tensor, list[dict]]:
-    "The last block's output and every block's record (see `attention_block`)."
-    records = []
-    for i, blk in enumerate(blocks):
-        x, r = attention_block(blk, x, 1 if i >= len(blocks) - single_head else None, mask, need_attn)
-        records.append(r)
-    return x, records
-
-# %% ../nbs/02_models.ipynb #fbf0ce43
-@dataclasses.dataclass
-class ViTTrace:
-    "What `vit_forward` computed: the image features and the ViT's internals."
-    features: torch.Tensor            # [B, D] the class token through ln_post and proj, as `encode_image`
-    tokens: list                      # L + 1 tensors [B, 1 + n, W]: block 0's input (after ln_pre), then every block's output
-    attn: list                        # L tensors [B, h, 1 + n, 1 + n] of attention probabilities (None: need_attn=False)
-    blocks: list                      # L records of `attention_block` (x_in, q, k, v, attn, o)
-    keep: torch.Tensor | None         # [B, n] the kept patches' indices in the full grid (None: all of them)
-    grid: int                         # side of the full patch grid
-
-    def dense(self, visual: nn.Module) -> torch.Tensor:
-        "The last block's patch tokens through ln_post and proj, in the joint space: [B, n, D]."
-        return visual.ln_post(self.tokens[-1][:, 1:]) @ visual.proj
-
-def vit_forward(visual: nn.Module, # an OpenAI-architecture clip.model.VisionTransformer
-                images: torch.Tensor, # [B, 3, S, S] preprocessed; S a multiple of the patch size
-                keep: torch.Tensor | None = None, # [B, n] indices of the patches to keep (None: all)
-                single_head: int = 0, # the last `single_head` blocks attend with one head (Grad-ECLIP's rewrite)
-                need_attn: bool = True, # compute attention probabilities (False: faster, fused attention)
-               ) -> ViTTrace:
-    "Run the ViT by hand at any input size, optionally on a subset of patches, and return its internals."
-    if not isinstance(visual, VisionTransformer):
-        raise TypeError(f"vit_forward runs OpenAI-architecture ViTs (clip.model.VisionTransformer), got {type(visual).__name__}")
-    if images.ndim != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
-        raise ValueError(f"expected a square preprocessed batch [B, 3, S, S], got {tuple(images.shape)}")
-    g = patch_grid(visual, images.shape[-1])
-    x = visual.conv1(images.type(visual.conv1.weight.dtype)).flatten(2).transpose(1, 2)        # [B, g*g, W]
-    pos = interpolate_pos_embed(visual.positional_embedding, g).to(x.dtype)                    # [1 + g*g, W]
-    x = x + pos[1:]
-    if keep is not None:
-        if keep.ndim != 2 or len(keep) != len(x) or keep.dtype not in (torch.long, torch.int):
-            raise ValueError(f"keep must be integer indices [B={len(x)}, n], got {tuple(keep.shape)} {keep.dtype}")
-        if keep.numel() and (keep.min() < 0 or keep.max() >= g * g): raise ValueError(f"keep has indices outside the {g}x{g} grid")
-        x = x.gather(1, keep.long().to(x.device)[..., None].expand(-1, -1, x.shape[-1]))         # [B, n, W]
-    cls = (visual.class_embedding.to(x.dtype) + pos[0]).expand(len(x), 1, -1)                  # [B, 1, W]
-    x = visual.ln_pre(torch.cat([cls, x], dim=1))                                              # [B, 1 + n, W]
-    out, records = run_blocks(visual.transformer.resblocks, x, single_head=single_head, need_attn=need_attn)
-    feats = visual.ln_post(out[:, 0])
-    if visual.proj is not None: feats = feats @ visual.proj                                      # [B, D]
-    return ViTTrace(feats, [x] + [r["x_in"] for r in records[1:]] + [out], [r["attn"] for r in records], records,
-                    keep, g)
 
 # %% ../nbs/02_models.ipynb #2e6f7bfd
 def save_clip(path: str | Path, # the .safetensors file to write
