@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 from .core import atomic_write, quick_mode, seed_everything
 from .data import CLASSES, DataChecksConfig, SceneConfig, ShapeScenes, run_data_checks, show_scenes
 from .dclip import DClipConfig
-from .dclip_experiment import run_dclip
-from .evaluation import StudyConfig, run_clip_from_parts
+from .dclip_experiment import dclip_claims, dclip_table, run_dclip
+from .evaluation import StudyConfig, run_clip_from_parts, study_claims
 from .explain_eval import ExplainEvalConfig, run_explain_eval
 from .training import TINY_RECIPES, train_tiny_clip
 
@@ -38,12 +38,19 @@ class Experiment:
     title: str                     # heading in the report
     run: Callable[[Any], dict]     # returns plain numbers (nested dicts allowed)
     config: type                   # dataclass with defaults and a `quick()` classmethod
+    claims: Callable[[dict, Any], list] | None = None  # (results, config) -> claim rows with a verdict (`paired_difference`)
+    table: Callable[[dict], str] | None = None  # results -> the experiment's main table in Markdown
+    quick_note: str = ""           # what the quick preset cannot check, said in a quick report
 
 EXPERIMENTS: dict[str, Experiment] = {
     "data": Experiment("ShapeScenes checks", run_data_checks, DataChecksConfig),
-    "clip_from_parts": Experiment("CLIP from parts: text x image towers, same budget (R@K on test scenes)",
-                                  run_clip_from_parts, StudyConfig),
-    "dclip": Experiment("D-CLIP: frozen CLIP + projectors + ASL + MFI (mAP on multi-object ShapeScenes)", run_dclip, DClipConfig),
+    "clip_from_parts": Experiment(
+        "CLIP from parts: text x image towers, same budget (R@K on test scenes)", run_clip_from_parts, StudyConfig,
+        claims=lambda r, cfg: study_claims(r, cfg.n_test),
+        quick_note="The quick preset trains 40 steps: enough for every row to beat chance and for GPT-2 + ViT to lead "
+                   "BERT + ViT, too short to order BERT + ResNet and BERT + ViT, which the full run (600 steps) checks."),
+    "dclip": Experiment("D-CLIP: frozen CLIP + projectors + ASL + MFI (mAP on multi-object ShapeScenes)", run_dclip, DClipConfig,
+                        claims=lambda r, cfg: dclip_claims(r, cfg.cosine_drop), table=dclip_table),
     "explain_eval": Experiment("Grad-ECLIP and baselines: deletion/insertion AUC, pointing games, ms per map",
                                run_explain_eval, ExplainEvalConfig),
 }
@@ -70,14 +77,25 @@ def _table(d: dict) -> str:
     parts += [f"**{k}**\n\n" + _table(v) for k, v in d.items() if isinstance(v, dict) and not is_row(v)]
     return "\n\n".join(parts)
 
-def report_md(results: dict[str, dict], # experiment name -> its numbers
+def _claims(rows: list[dict]) -> str:
+    "Claim rows as a Markdown table."
+    head = ["| claim | paper | ours: difference [95% interval] (n) | verdict |", "|---|---|---|---|"]
+    return "\n".join(head + [f"| {c['claim']} | {c['paper']} | {c['diff']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}] ({c['n']}) "
+                              f"| {c['verdict']} |" for c in rows])
+
+def report_md(results: dict[str, dict], # experiment name -> its numbers (and `claims`, its claim rows)
               quick: bool, # were the quick presets used?
               failed: dict[str, str] | None = None, # experiment name -> error message
              ) -> str:
     "The Markdown report of a `reproduce` run."
     out = ["# clip_repro results", "", f"Mode: {'quick' if quick else 'full'}. Numbers are in `results.json`.", ""]
     for name, res in results.items():
-        out += [f"## {EXPERIMENTS[name].title if name in EXPERIMENTS else name} (`{name}`)", "", _table(res), ""]
+        e = EXPERIMENTS.get(name)
+        out += [f"## {e.title if e else name} (`{name}`)", ""]
+        res = dict(res)
+        if res.get("claims"): out += [_claims(res.pop("claims")), ""]
+        if quick and e and e.quick_note: out += [f"*Quick preset:* {e.quick_note}", ""]
+        out += [e.table(res) if e and e.table else _table(res), ""]
     for name, err in (failed or {}).items(): out += [f"## {name}: FAILED", "", "```", err, "```", ""]
     return "\n".join(out)
 
@@ -123,7 +141,10 @@ def reproduce(out: str | Path = "report", # folder for results.json, report.md a
         e = EXPERIMENTS[name]
         seed_everything(seed)
         t = time.perf_counter()
-        try: results[name] = {**e.run(e.config.quick() if quick else e.config()), "wall_s": round(time.perf_counter() - t, 1)}
+        cfg = e.config.quick() if quick else e.config()
+        try:
+            res = e.run(cfg)
+            results[name] = {**res, "wall_s": round(time.perf_counter() - t, 1), **({"claims": e.claims(res, cfg)} if e.claims else {})}
         except Exception: failed[name] = traceback.format_exc()
     with atomic_write(out / "results.json") as tmp: tmp.write_text(json.dumps(results, indent=1) + "\n")
     with atomic_write(out / "report.md") as tmp: tmp.write_text(report_md(results, quick, failed))

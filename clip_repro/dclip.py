@@ -24,7 +24,7 @@ with warnings.catch_warnings():  # `import clip` warns that pkg_resources is dep
 
 from .core import cache_key, cached, eval_mode, get_device, load_checkpoint, local_seed, save_checkpoint
 from .data import CLASSES, SceneConfig, ShapeScenes, VOCMultiLabel, clip_transform
-from .models import encode_texts, load_clip
+from .models import encode_images, encode_texts, load_clip
 from .vit import interpolate_pos_embed, patch_grid, vit_forward
 
 # %% auto #0
@@ -257,7 +257,7 @@ def _encode_split(ds, native: CLIP, hires: CLIP, cfg: DClipConfig, device: torch
         hi = torch.stack([t_hi(it["image"]) for it in items]).to(device)                # [b, 3, S, S]
         lo = torch.stack([t_lo(it["image"]) for it in items]).to(device)                # [b, 3, s, s]
         out["dense"].append(dense_features(hires, hi).half().cpu())                      # [b, N, D]
-        out["glob"].append(F.normalize(native.encode_image(lo).float(), dim=-1).cpu())  # [b, D]
+        out["glob"].append(encode_images(native, lo))                                   # [b, D]
         out["labels"] += [it["labels"] for it in items]
         out["ignore"] += [it["difficult"].bool() for it in items if "difficult" in it]
         out["segmentation"] += [it["segmentation"].to(torch.uint8) for it in items if "segmentation" in it]

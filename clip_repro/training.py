@@ -29,7 +29,7 @@ from .models import (CLIP, ClipTokenizer, accuracy, load_clip, save_clip, shippe
                                tiny_clip_config,                                zero_shot_logits)
 
 # %% auto #0
-__all__ = ['TINY_RECIPES', 'clip_loss', 'TrainConfig', 'train_clip', 'single_object_accuracy', 'train_tiny_clip',
+__all__ = ['TINY_RECIPES', 'clip_loss', 'TrainConfig', 'CLIPObjective', 'train_clip', 'single_object_accuracy', 'train_tiny_clip',
            'tiny_clip_card', 'trained_tiny_clip']
 
 # %% ../nbs/03_training.ipynb #3b694f2e
@@ -146,35 +146,45 @@ def _join_state(obj, tensors: dict, int_keys: bool = False):
 # %% ../nbs/03_training.ipynb #689a023c
 def _plain_cfg(cfg: TrainConfig) -> dict: return json.loads(json.dumps(dataclasses.asdict(cfg)))
 
-def _save_run(path: Path, model: nn.Module, opt, sched, scaler, step: int, cfg: TrainConfig, model_config: dict) -> None:
-    "Write the training state atomically."
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+def _objective_state(objective: nn.Module) -> dict:
+    "The objective's own tensors (EMA teacher, centres, heads): its state without the model's."
+    return {k: v for k, v in objective.state_dict().items() if not k.startswith("model.")}
+
+def _save_run(path: Path, objective: nn.Module, opt, sched, scaler, step: int, cfg: TrainConfig, model_config: dict) -> None:
+    "Write the training state atomically: the model, the objective's own state, optimizer, schedule, scaler and step."
+    tensors = {f"model.{k}": v for k, v in objective.model.state_dict().items()}
+    tensors.update({f"objective.{k}": v for k, v in _objective_state(objective).items()})
     extra = dict(optim=_split_state(opt.state_dict(), "optim", tensors), scaler=_split_state(scaler.state_dict(), "scaler", tensors))
     save_checkpoint(path, tensors, dict(step=step, train=_plain_cfg(cfg), model=model_config, sched=sched.state_dict(), **extra))
 
-def _load_run(path: Path, model: nn.Module, opt, sched, scaler, cfg: TrainConfig, model_config: dict) -> int:
+def _load_run(path: Path, objective: nn.Module, opt, sched, scaler, cfg: TrainConfig, model_config: dict) -> int:
     "Restore the training state from `path` after checking that it belongs to this run; returns its step."
     tensors, saved = load_checkpoint(path)
     now = _plain_cfg(cfg)
     diff = [f"{k} (checkpoint {saved['train'].get(k)!r}, now {now[k]!r})" for k in now if saved["train"].get(k) != now[k]]
     if saved["model"] != json.loads(json.dumps(model_config)): diff.append("model config")
     if diff: raise ValueError(f"cannot resume from {path}: it was made with another config; differing fields: {', '.join(diff)}")
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    objective.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    own = {k[10:]: v for k, v in tensors.items() if k.startswith("objective.")}
+    if set(own) != set(_objective_state(objective)): raise ValueError(f"cannot resume from {path}: it was made with another objective")
+    objective.load_state_dict({**{f"model.{k}": v for k, v in objective.model.state_dict().items()}, **own})
     opt.load_state_dict(_join_state(saved["optim"], tensors, int_keys=True))
     scaler.load_state_dict(_join_state(saved["scaler"], tensors))
     sched.load_state_dict(saved["sched"])
     return saved["step"]
 
 # %% ../nbs/03_training.ipynb #7ec12d0d
-class _Features(nn.Module):
-    "Wraps a contract model so that DDP sees one forward: (images, tokens) -> (image features, text features, scale)."
+class CLIPObjective(nn.Module):
+    "`train_clip`'s default objective: the symmetric InfoNCE of the model's image and text features."
     def __init__(self, model: nn.Module): super().__init__(); self.model = model
-    def forward(self, images, tokens): return self.model.encode_image(images), self.model.encode_text(tokens), self.model.logit_scale.exp()
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor, step: int = 0) -> dict:
+        m = self.model
+        return dict(loss=clip_loss(m.encode_image(images), m.encode_text(tokens), m.logit_scale.exp()))
 
-def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
-    "AdamW with weight decay on matrices (not on biases, norms, embeddings or the logit scale)."
+def _optimizer(objective: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    "AdamW over the trainable parameters, with weight decay on matrices (not on biases, norms, embeddings, the logit scale)."
     decay = lambda n, p: p.ndim >= 2 and "embedding" not in n and "logit_scale" not in n
-    params = list(model.named_parameters())
+    params = [(n, p) for n, p in objective.named_parameters() if p.requires_grad]
     groups = [dict(params=[p for n, p in params if decay(n, p)], weight_decay=cfg.weight_decay),
               dict(params=[p for n, p in params if not decay(n, p)], weight_decay=0.0)]
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
@@ -184,18 +194,18 @@ def _schedule(opt, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
     def f(s): return (s + 1) / cfg.warmup if s < cfg.warmup else 0.5 * (1 + math.cos(math.pi * (s - cfg.warmup) / max(1, cfg.steps - cfg.warmup)))
     return torch.optim.lr_scheduler.LambdaLR(opt, f)
 
-def _step(net: nn.Module, model: nn.Module, opt, sched, scaler, images: torch.Tensor, tokens: torch.Tensor,
-          cfg: TrainConfig, amp_dtype: torch.dtype | None) -> torch.Tensor:
-    "One optimizer step on a batch already on the device; returns the loss. A non-finite loss changes nothing."
+def _step(net: nn.Module, model: nn.Module, opt, sched, scaler, images: torch.Tensor, tokens: torch.Tensor, step: int,
+          cfg: TrainConfig, amp_dtype: torch.dtype | None) -> dict:
+    "One optimizer step on a batch already on the device; returns the losses. A non-finite loss changes nothing."
     with torch.autocast(images.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-        loss = clip_loss(*net(images, tokens))
-    if not torch.isfinite(loss): return loss
+        parts = net(images, tokens, step)
+    if not torch.isfinite(parts["loss"]): return parts
     opt.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    if cfg.grad_clip: scaler.unscale_(opt); nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    scaler.scale(parts["loss"]).backward()
+    if cfg.grad_clip: scaler.unscale_(opt); nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.grad_clip)
     scaler.step(opt); scaler.update(); sched.step()
     with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))
-    return loss
+    return parts
 
 # %% ../nbs/03_training.ipynb #4796f08c
 def train_clip(model: nn.Module, # meets the contract (encode_image, encode_text, logit_scale)
@@ -208,22 +218,25 @@ def train_clip(model: nn.Module, # meets the contract (encode_image, encode_text
                device: str | torch.device | None = None, # default: CUDA when available
                progress: bool = True, # show a progress bar
                workers: int = 1, # DataLoader processes rendering the batches (0: in this process)
+               objective: nn.Module | None = None, # holds `model`; forward(images, tokens, step) -> {"loss": ...} (default CLIPObjective)
               ) -> dict:
-    "Train `model` contrastively on ShapeScenes; returns the final loss, the loss history and the throughput."
+    "Train `model` on ShapeScenes to minimise `objective`; returns the final loss, the loss history and the throughput."
+    objective = objective if objective is not None else CLIPObjective(model)
+    if getattr(objective, "model", None) is not model: raise ValueError("the objective must hold the model it trains as `.model`")
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     created = distributed and not dist.is_initialized()          # a group we start, we also destroy
     if created: dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    try: return _train(model, preprocess, tokenize, cfg, out, resume, model_config or {}, device, progress, workers, distributed)
+    try: return _train(objective, preprocess, tokenize, cfg, out, resume, model_config or {}, device, progress, workers, distributed)
     finally:
         if created: dist.destroy_process_group()
 
-def _train(model, preprocess, tokenize, cfg, out, resume, model_config, device, progress, workers, distributed) -> dict:
+def _train(objective, preprocess, tokenize, cfg, out, resume, model_config, device, progress, workers, distributed) -> dict:
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     device = get_device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if distributed and torch.cuda.is_available() else device)
-    model.to(device).train()
-    net = _Features(model)
-    if distributed: net = nn.parallel.DistributedDataParallel(net)
-    opt = _optimizer(model, cfg)
+    model = objective.model
+    objective.to(device).train()
+    net = nn.parallel.DistributedDataParallel(objective) if distributed else objective
+    opt = _optimizer(objective, cfg)
     sched = _schedule(opt, cfg)
     amp = cfg.amp and device.type == "cuda"
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if amp else None
@@ -233,28 +246,31 @@ def _train(model, preprocess, tokenize, cfg, out, resume, model_config, device, 
     ckpt, start = (out / "checkpoint.safetensors" if out else None), 0
     if resume:
         if ckpt is None or not ckpt.is_file(): raise FileNotFoundError(f"resume=True but there is no checkpoint at {ckpt}")
-        start = _load_run(ckpt, model, opt, sched, scaler, cfg, model_config)
+        start = _load_run(ckpt, objective, opt, sched, scaler, cfg, model_config)
     elif ckpt is not None and ckpt.is_file(): raise FileExistsError(f"{ckpt} exists: pass resume=True to continue it, or use another folder")
     if out and rank == 0: _trim_metrics(out / "metrics.jsonl", start)
-    losses, t0 = [], time.perf_counter()
+    losses, parts, t0 = [], {}, time.perf_counter()
     with local_seed(cfg.seed + start):   # dropout in BERT/GPT-2 towers; the caller's generators are left alone
         batches = _batches(cfg, preprocess, tokenize, start, workers, rank, world)
         for step, (images, tokens) in zip(tqdm(range(start, cfg.steps), initial=start, total=cfg.steps,
                                                disable=not progress or rank > 0, desc="train"), batches):
-            loss = _step(net, model, opt, sched, scaler, images.to(device), tokens.to(device), cfg, amp_dtype)
+            out_parts = _step(net, model, opt, sched, scaler, images.to(device), tokens.to(device), step, cfg, amp_dtype)
+            loss = out_parts["loss"]
             if not torch.isfinite(loss):
                 where = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.is_file() else "no checkpoint was written yet"
                 raise FloatingPointError(f"loss became {loss.item()} at step {step}; training stopped and {where}")
             losses.append(loss.item())
+            for k, v in out_parts.items(): parts.setdefault(k, []).append(float(v))
             if out and rank == 0 and ((step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps):
                 with open(out / "metrics.jsonl", "a") as fh:
-                    fh.write(json.dumps(dict(step=step + 1, loss=float(np.mean(losses[-cfg.log_every:])), lr=sched.get_last_lr()[0],
-                                             logit_scale=model.logit_scale.exp().item())) + "\n")
+                    fh.write(json.dumps(dict(step=step + 1, **{k: float(np.mean(v[-cfg.log_every:])) for k, v in parts.items()},
+                                             lr=sched.get_last_lr()[0], logit_scale=model.logit_scale.exp().item())) + "\n")
             if ckpt and rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
-                _save_run(ckpt, model, opt, sched, scaler, step + 1, cfg, model_config)
+                _save_run(ckpt, objective, opt, sched, scaler, step + 1, cfg, model_config)
     seconds = time.perf_counter() - t0
     done = cfg.steps - start
     return dict(final_loss=float(np.mean(losses[-cfg.log_every:])) if losses else float("nan"), losses=losses, seconds=seconds,
+                final_parts={k: float(np.mean(v[-cfg.log_every:])) for k, v in parts.items()},
                 steps_per_s=done / seconds if done else 0.0, pairs_per_s=done * cfg.batch_size * world / seconds if done else 0.0)
 
 def _trim_metrics(path: Path, step: int) -> None:
