@@ -260,7 +260,7 @@ def _train(objective, preprocess, tokenize, cfg, out, resume, model_config, devi
                 where = f"the last good checkpoint is {ckpt}" if ckpt and ckpt.is_file() else "no checkpoint was written yet"
                 raise FloatingPointError(f"loss became {loss.item()} at step {step}; training stopped and {where}")
             losses.append(loss.item())
-            for k, v in out_parts.items(): parts.setdefault(k, []).append(float(v))
+            for k, v in out_parts.items(): parts.setdefault(k, []).append(v.item())
             if out and rank == 0 and ((step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps):
                 with open(out / "metrics.jsonl", "a") as fh:
                     fh.write(json.dumps(dict(step=step + 1, **{k: float(np.mean(v[-cfg.log_every:])) for k, v in parts.items()},
