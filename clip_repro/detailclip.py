@@ -64,9 +64,10 @@ class DetailCLIPConfig:
         if self.image_size <= 0 or self.image_size % (2 * self.patch_size):
             bad("image_size", f"must be a multiple of twice the patch size ({2 * self.patch_size} px): blocks are 2 x 2 patches")
         if self.removal not in ("attention", "random"): bad("removal", "expected 'attention' or 'random'")
-        weights = (self.clip_weight, self.ibot_cls_weight, self.ibot_patch_weight, self.recon_weight)
-        if any(w < 0 for w in weights): bad("clip_weight", "loss weights must be >= 0")
-        if not any(weights): raise ValueError("DetailCLIPConfig: every loss is switched off (all four weights are 0)")
+        names = ("clip_weight", "ibot_cls_weight", "ibot_patch_weight", "recon_weight")
+        for f in names:
+            if getattr(self, f) < 0: bad(f, "loss weights must be >= 0")
+        if not any(getattr(self, f) for f in names): raise ValueError("DetailCLIPConfig: every loss is switched off (all four weights are 0)")
         self.crop_scale = tuple(self.crop_scale)
 
     @property
@@ -82,7 +83,7 @@ class DetailCLIPConfig:
 
     @classmethod
     def vit_b16(cls, **kw):
-        "The official sizes (ViT-B/16 at 224 px, 8192 prototypes), for a GPU."
+        "The official image-side sizes (ViT-B/16 at 224 px, 8192 prototypes), for a GPU; the text tower stays `clip_config`'s."
         return cls(**{**dict(image_size=224, patch_size=16, width=768, layers=12, out_dim=8192, head_hidden=2048,
                              head_bottleneck=256), **kw})
 
