@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from .core import atomic_write, cached, get_device, load_checkpoint, local_seed, save_checkpoint
 from .data import CLASSES, SceneConfig, ShapeScenes
 from .models import (CLIP, ClipTokenizer, accuracy, load_clip, save_clip, shipped_clip_path, tiny_clip,
-                               tiny_clip_config,                                zero_shot_logits)
+                               tiny_clip_config, zero_shot_logits)
 
 # %% auto #0
 __all__ = ['TINY_RECIPES', 'clip_loss', 'TrainConfig', 'CLIPObjective', 'train_clip', 'single_object_accuracy', 'train_tiny_clip',
