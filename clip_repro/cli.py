@@ -64,12 +64,13 @@ def _fmt(v: Any) -> str:
 
 def _table(d: dict) -> str:
     "Markdown tables of one experiment's results: the dict-valued rows, the scalars, then nested groups."
-    is_row = lambda v: isinstance(v, dict) and not any(isinstance(x, dict) for x in v.values())
+    per_seed = lambda x: isinstance(x, (list, tuple)) or (isinstance(x, dict) and all(isinstance(y, (list, tuple)) for y in x.values()))
+    is_row = lambda v: isinstance(v, dict) and not any(isinstance(x, dict) and not per_seed(x) for x in v.values())
     rows = {k: v for k, v in d.items() if is_row(v)}
     scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
     parts = []
-    if rows:
-        cols = list(dict.fromkeys(c for r in rows.values() for c, x in r.items() if not isinstance(x, (list, tuple))))
+    if rows:   # per-seed values (lists, or dicts of lists) stay in results.json
+        cols = list(dict.fromkeys(c for r in rows.values() for c, x in r.items() if not per_seed(x)))
         lines = ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
         parts.append("\n".join(lines + [f"| {k} | " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for k, r in rows.items()]))
     if scalars:
