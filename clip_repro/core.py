@@ -26,9 +26,9 @@ from scipy import stats
 from safetensors.torch import load_file, save_file
 
 # %% auto #0
-__all__ = ['get_device', 'seed_everything', 'local_seed', 'eval_mode', 'mean_std', 'paired_difference', 'quick_mode',
-           'nbdev_test_setup', 'cache_dir', 'cache_key', 'source_of', 'cached', 'atomic_write', 'CheckpointError',
-           'save_checkpoint', 'load_checkpoint']
+__all__ = ['get_device', 'seed_everything', 'local_seed', 'eval_mode', 'mean_std', 'paired_difference', 'bootstrap_difference',
+           'quick_mode', 'nbdev_test_setup', 'cache_dir', 'cache_key', 'source_of', 'cached', 'atomic_write',
+           'CheckpointError', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/00_core.ipynb #9476d7ed
 def get_device(device: str | torch.device | None = None, # "cpu", "cuda", "cuda:1", ... or None for the best available
@@ -87,6 +87,24 @@ def paired_difference(a: Sequence[float], # one value per seed
     m, half = float(d.mean()), float(stats.t.ppf((1 + level) / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
     verdict = "higher" if m - half > 0 else "lower" if m + half < 0 else "inconclusive"
     return dict(diff=m, lo=m - half, hi=m + half, n=int(d.size), level=level, verdict=verdict)
+
+# %% ../nbs/00_core.ipynb #9116bfae
+def bootstrap_difference(a: Sequence | np.ndarray | torch.Tensor, # one entry per test item (first axis), method A
+                         b: Sequence | np.ndarray | torch.Tensor, # the same items scored for method B
+                         statistic: Callable = np.mean, # items -> one number, e.g. a mean or mIoU of summed confusions
+                         level: float = 0.95, # coverage of the interval
+                         n_boot: int = 2000, # resamples
+                         seed: int = 0, # of the resampling
+                        ) -> dict:
+    "statistic(a) - statistic(b) with a paired percentile-bootstrap interval over items, and a verdict as `paired_difference`'s."
+    a, b = np.asarray(a), np.asarray(b)
+    if len(a) != len(b): raise ValueError(f"paired items: {len(a)} against {len(b)}")
+    if len(a) < 2: raise ValueError(f"a bootstrap interval needs at least 2 items, got {len(a)}")
+    idx = np.random.default_rng(seed).integers(0, len(a), (n_boot, len(a)))                 # [n_boot, n]
+    d = np.array([statistic(a[i]) - statistic(b[i]) for i in idx])
+    lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2])
+    verdict = "higher" if lo > 0 else "lower" if hi < 0 else "inconclusive"
+    return dict(diff=float(statistic(a) - statistic(b)), lo=float(lo), hi=float(hi), n=len(a), level=level, verdict=verdict)
 
 # %% ../nbs/00_core.ipynb #8c03546f
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}

@@ -1,4 +1,4 @@
-"""DetailCLIP's objective on the project's CLIP: an EMA teacher, attention-guided token removal, iBOT patch and class-token distillation, pixel reconstruction, and a linear segmentation probe
+"""DetailCLIP's objective on the project's CLIP: an EMA teacher, attention-guided token removal, iBOT patch and class-token distillation, and pixel reconstruction, trained through the project's one training loop
 
 Docs: https://clip-repro.github.io/clip_repro/detailclip.html.md"""
 
@@ -28,8 +28,7 @@ from .vit import attention_block, patch_grid, vit_forward
 
 # %% auto #0
 __all__ = ['DetailCLIPConfig', 'two_views', 'teacher_attention', 'removal_mask', 'IBOTHead', 'sincos_2d', 'PatchDecoder',
-           'ibot_cls_loss', 'ibot_patch_loss', 'patchify', 'reconstruction_loss', 'DetailCLIP', 'patch_features',
-           'mean_iou', 'fit_seg_probe', 'probe_predict']
+           'ibot_cls_loss', 'ibot_patch_loss', 'patchify', 'reconstruction_loss', 'DetailCLIP']
 
 # %% ../nbs/08_detailclip.ipynb #ba0ba169
 @dataclasses.dataclass
@@ -39,15 +38,18 @@ class DetailCLIPConfig:
     patch_size: int = 8              # ViT patch side
     width: int = 128                 # ViT width (heads = width // 64, as OpenAI's ViTs)
     layers: int = 2                  # ViT blocks
+    embed_dim: int = 128             # joint embedding size
+    text_width: int = 128            # text transformer width (heads = width // 64)
+    text_layers: int = 2             # text transformer blocks
     mask_ratio: float = 0.5          # share of blocks removed from the student's input (the official 0.5)
-    removal: str = "attention"       # "attention" (the teacher's, highest kept) or "random" (the ablation)
+    removal: str = "attention"       # "attention" (the teacher's, highest kept), "random" (the ablation) or "none" (plain CLIP)
     clip_weight: float = 1.0         # weight of each loss (0: off); the official weights are all 1
     ibot_cls_weight: float = 1.0
     ibot_patch_weight: float = 1.0
     recon_weight: float = 1.0
-    out_dim: int = 1024              # iBOT prototypes K (the official 8192)
-    head_hidden: int = 512           # iBOT head MLP width (the official 2048)
-    head_bottleneck: int = 128       # iBOT head bottleneck (the official 256)
+    out_dim: int = 256               # iBOT prototypes K (the official 8192)
+    head_hidden: int = 128           # iBOT head MLP width (the official 2048)
+    head_bottleneck: int = 64        # iBOT head bottleneck (the official 256)
     student_temp: float = 0.1        # student softmax temperature
     teacher_temp: float = 0.04       # teacher temperature of the class token
     teacher_patch_temp: float = 0.07 # teacher temperature of the patches, after the warm-up at teacher_temp
@@ -56,36 +58,55 @@ class DetailCLIPConfig:
     ema_momentum: float = 0.996      # EMA momentum at step 0, cosine to 1 at the last step
     crop_scale: tuple = (0.5, 1.0)   # area range of the random crops of the two views
     jitter: float = 0.2              # brightness and contrast jitter of the two views
-    seed: int = 0                    # augmentations and random removal
+    seed: int = 0                    # initial weights, augmentations, caption choice and random removal
+    # the experiment (`run_detailclip`)
+    init: str = "tiny-vit"           # the student's start: "scratch", or a CLIP `load_clip` takes with this architecture
+    steps: int = 300                 # optimizer steps of every row but the equal-time and scratch ones
+    batch_size: int = 64             # pairs per step
+    lr: float = 3e-4                 # peak learning rate (AdamW, warm-up then cosine)
+    warmup: int = 30                 # warm-up steps
+    seeds: tuple = (0, 1, 2)         # seeds of the two main rows (plain CLIP, DetailCLIP)
+    ablations: tuple = ("random_removal", "no_recon", "no_ibot", "clip_equal_time", "clip_scratch", "detailclip_scratch")  # first seed only
+    equal_time_steps: int = 720      # plain CLIP's steps in the time DetailCLIP takes for `steps` (2.4 x: the step-time ratio on 2 cores)
+    scratch_steps: int = 400         # steps of the rows trained from scratch (at the tiny ViT's learning rate, 1e-3)
+    n_probe: int = 600               # probe training scenes (validation split)
+    n_test: int = 500                # test scenes: probe mIoU, image<->text R@1, and single-object zero-shot
+    probe_epochs: int = 20           # passes of the linear probe over its training scenes
+    shipped: bool = True             # seed-0 rows from the models inside the package when their recipe is this config's
 
     def __post_init__(self):
         def bad(f, why): raise ValueError(f"DetailCLIPConfig.{f}={getattr(self, f)!r}: {why}")
         if not 0 < self.mask_ratio < 1: bad("mask_ratio", "must be in (0, 1)")
         if self.image_size <= 0 or self.image_size % (2 * self.patch_size):
             bad("image_size", f"must be a multiple of twice the patch size ({2 * self.patch_size} px): blocks are 2 x 2 patches")
-        if self.removal not in ("attention", "random"): bad("removal", "expected 'attention' or 'random'")
+        if self.removal not in ("attention", "random", "none"): bad("removal", "expected 'attention', 'random' or 'none'")
+        if self.removal == "none" and (self.ibot_patch_weight or self.recon_weight):
+            bad("removal", "the patch and pixel losses are on removed patches: switch them off, or remove patches")
         names = ("clip_weight", "ibot_cls_weight", "ibot_patch_weight", "recon_weight")
         for f in names:
             if getattr(self, f) < 0: bad(f, "loss weights must be >= 0")
         if not any(getattr(self, f) for f in names): raise ValueError("DetailCLIPConfig: every loss is switched off (all four weights are 0)")
-        self.crop_scale = tuple(self.crop_scale)
+        self.crop_scale, self.seeds, self.ablations = tuple(self.crop_scale), tuple(self.seeds), tuple(self.ablations)
 
     @property
     def grid(self) -> int: return self.image_size // self.patch_size
 
     def clip_config(self, vocab_size: int) -> dict:
-        "Keyword arguments of `clip.model.CLIP` for the student: the tiny ViT CLIP at `image_size`."
-        return dict(tiny_clip_config("vit", vocab_size, self.layers), image_resolution=self.image_size,
-                    vision_patch_size=self.patch_size, vision_width=self.width)
+        "Keyword arguments of `clip.model.CLIP` for the student: the tiny ViT CLIP's, resized by this config's fields."
+        return dict(tiny_clip_config("vit", vocab_size, self.layers), image_resolution=self.image_size, vision_patch_size=self.patch_size,
+                    vision_width=self.width, embed_dim=self.embed_dim, transformer_width=self.text_width,
+                    transformer_heads=max(1, self.text_width // 64), transformer_layers=self.text_layers)
 
     @classmethod
-    def quick(cls, **kw): return cls(**{**dict(out_dim=256, head_hidden=128, head_bottleneck=64), **kw})
+    def quick(cls, **kw):
+        "The shipped seed-0 models of every row, scored on fewer scenes: no training (see `run_detailclip`)."
+        return cls(**{**dict(seeds=(0,), n_probe=200, n_test=200), **kw})
 
     @classmethod
     def vit_b16(cls, **kw):
-        "The official image-side sizes (ViT-B/16 at 224 px, 8192 prototypes), for a GPU; the text tower stays `clip_config`'s."
-        return cls(**{**dict(image_size=224, patch_size=16, width=768, layers=12, out_dim=8192, head_hidden=2048,
-                             head_bottleneck=256), **kw})
+        "The official sizes, for a GPU: ViT-B/16 at 224 px, OpenAI's 12-block 512-wide text tower, 8192 prototypes; from scratch."
+        return cls(**{**dict(image_size=224, patch_size=16, width=768, layers=12, embed_dim=512, text_width=512, text_layers=12,
+                             out_dim=8192, head_hidden=2048, head_bottleneck=256, init="scratch", lr=5e-4), **kw})
 
 # %% ../nbs/08_detailclip.ipynb #6de3d1b6
 def two_views(images: torch.Tensor, # [B, 3, S, S] preprocessed
@@ -280,9 +301,10 @@ class DetailCLIP(nn.Module):
         with torch.no_grad():
             t = vit_forward(self.teacher, x, need_attn=cfg.removal == "attention") if ibot or cfg.removal == "attention" else None
             if cfg.removal == "attention": scores = teacher_attention(t.attn)                          # [2B, g*g]
-            else: scores = torch.rand(2, world * B, cfg.grid ** 2, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-                                      )[:, rank * B:(rank + 1) * B].flatten(0, 1).to(x.device)
-            keep, removed = removal_mask(scores, cfg.grid, cfg.mask_ratio)                               # [2B, n], [2B, g*g]
+            elif cfg.removal == "random":
+                scores = torch.rand(2, world * B, cfg.grid ** 2, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+                                    )[:, rank * B:(rank + 1) * B].flatten(0, 1).to(x.device)
+            keep, removed = removal_mask(scores, cfg.grid, cfg.mask_ratio) if cfg.removal != "none" else (None, None)  # [2B, n], [2B, g*g]
         s = vit_forward(visual, x, keep=keep, need_attn=False)                                           # the student sees kept patches
         losses = {}
         if cfg.clip_weight:
@@ -305,64 +327,3 @@ class DetailCLIP(nn.Module):
         w = dict(clip=cfg.clip_weight, recon=cfg.recon_weight, ibot_cls=cfg.ibot_cls_weight, ibot_patch=cfg.ibot_patch_weight)
         total = sum(w[k] * v for k, v in losses.items())
         return dict(loss=total, **{k: v.detach() for k, v in losses.items()})
-
-# %% ../nbs/08_detailclip.ipynb #10ac5b14
-@torch.no_grad()
-def patch_features(visual: nn.Module, # an OpenAI-architecture ViT
-                   images: torch.Tensor, # [N, 3, S, S] preprocessed
-                   blocks: Sequence[int] | None = None, # blocks whose outputs are used (default: 4 evenly spaced, ending at the last)
-                   batch_size: int = 64, # images per forward pass
-                  ) -> torch.Tensor:
-    "The probe's input: each patch's `ln_post`-normalised tokens after `blocks`, concatenated: [N, g*g, len(blocks) * W]."
-    L = len(visual.transformer.resblocks)
-    blocks = list(blocks) if blocks is not None else sorted({L - 1 - i * max(1, L // 4) for i in range(min(4, L))})
-    p, out = next(visual.parameters()), []
-    was = visual.training
-    visual.eval()
-    for i in range(0, len(images), batch_size):
-        tr = vit_forward(visual, images[i:i + batch_size].to(p.device, p.dtype), need_attn=False)
-        out.append(torch.cat([visual.ln_post(tr.tokens[b + 1][:, 1:]) for b in blocks], -1).float().cpu())
-    visual.train(was)
-    return torch.cat(out)
-
-def mean_iou(pred: torch.Tensor, # [N, H, W] predicted class per pixel
-             target: torch.Tensor, # [N, H, W] true class per pixel
-             n_classes: int = 21, # classes, background included
-            ) -> float:
-    "Mean over classes (present in the prediction or the truth) of intersection over union, over all pixels."
-    cm = torch.bincount((target.flatten().long() * n_classes + pred.flatten().long()), minlength=n_classes ** 2).view(n_classes, n_classes)
-    inter, union = cm.diag().double(), (cm.sum(0) + cm.sum(1) - cm.diag()).double()
-    return (inter[union > 0] / union[union > 0]).mean().item()
-
-# %% ../nbs/08_detailclip.ipynb #e39a05b9
-def fit_seg_probe(features: torch.Tensor, # [N, g*g, F] from `patch_features`
-                  segmentation: torch.Tensor, # [N, H, W] class per pixel (0 = background)
-                  n_classes: int = 21, # classes, background included
-                  epochs: int = 20, # passes over the training images
-                  lr: float = 1e-2, # AdamW learning rate
-                  batch_size: int = 32, # images per step
-                  seed: int = 0, # initial weights and batch order
-                 ) -> nn.Linear:
-    "A linear layer per patch, trained with cross-entropy on logits upsampled bilinearly to the segmentation's size."
-    N, P, Fd = features.shape
-    g, size = math.isqrt(P), segmentation.shape[-2:]
-    with local_seed(seed): probe = nn.Linear(Fd, n_classes)
-    opt = torch.optim.AdamW(probe.parameters(), lr=lr, weight_decay=1e-4)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        for idx in torch.randperm(N, generator=gen).split(batch_size):
-            logits = probe(features[idx]).transpose(1, 2).reshape(len(idx), n_classes, g, g)
-            loss = F.cross_entropy(F.interpolate(logits, size=size, mode="bilinear", align_corners=False), segmentation[idx].long())
-            opt.zero_grad(); loss.backward(); opt.step()
-    return probe.eval()
-
-@torch.no_grad()
-def probe_predict(probe: nn.Linear, # from `fit_seg_probe`
-                  features: torch.Tensor, # [N, g*g, F]
-                  size: tuple[int, int], # (H, W) of the segmentation maps
-                 ) -> torch.Tensor:
-    "The class of every pixel: [N, H, W]."
-    N, P, _ = features.shape
-    g = math.isqrt(P)
-    logits = probe(features).transpose(1, 2).reshape(N, -1, g, g)
-    return F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(1)

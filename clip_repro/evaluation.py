@@ -18,13 +18,13 @@ import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 
 from .core import local_seed, mean_std, paired_difference
-from .data import CLASSES, ShapeScenes
+from .data import CLASSES, SceneConfig, ShapeScenes
 from .models import DualEncoderConfig, dual_encoder, encode_images, encode_texts, tiny_clip
 from .training import TrainConfig, train_clip
 
 # %% auto #0
 __all__ = ['retrieval_metrics', 'linear_probe', 'mean_average_precision', 'plot_confusion', 'plot_similarity', 'show_retrieval',
-           'StudyConfig', 'study_model', 'run_clip_from_parts', 'study_claims']
+           'StudyConfig', 'study_model', 'caption_test_set', 'run_clip_from_parts', 'study_claims']
 
 # %% ../nbs/04_evaluation.ipynb #a74f7c19
 def retrieval_metrics(image_features: torch.Tensor, # [N, D]
@@ -156,9 +156,12 @@ def study_model(row: str, seed: int = 0) -> tuple[nn.Module, Callable, Callable]
     with local_seed(seed): return dual_encoder(DualEncoderConfig(image=image, text=text))
 
 # %% ../nbs/04_evaluation.ipynb #9ef0ad3c
-def _test_set(n: int, preprocess: Callable) -> tuple[torch.Tensor, list[str], torch.Tensor]:
+def caption_test_set(n: int, # test scenes
+                     preprocess: Callable, # PIL image -> tensor
+                     config: SceneConfig = SceneConfig(), # how they are drawn
+                    ) -> tuple[torch.Tensor, list[str], torch.Tensor]:
     "Images, the distinct caption texts, and positives[i, j] = text j is a caption of image i."
-    data = ShapeScenes(n, split="test")
+    data = ShapeScenes(n, split="test", config=config)
     scenes = [data[i] for i in range(n)]
     texts = sorted({c for s in scenes for c in s["captions"]})
     index = {t: j for j, t in enumerate(texts)}
@@ -175,7 +178,7 @@ def run_clip_from_parts(cfg: StudyConfig = StudyConfig()) -> dict:
             model, preprocess, tokenize = study_model(row, seed)
             tc = TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, warmup=cfg.warmup, seed=seed)
             res = train_clip(model, preprocess, tokenize, tc, progress=False)
-            images, texts, pos = test = test or _test_set(cfg.n_test, preprocess)   # the row's preprocessing, once
+            images, texts, pos = test = test or caption_test_set(cfg.n_test, preprocess)   # the row's preprocessing, once
             r = retrieval_metrics(encode_images(model, images), encode_texts(model, tokenize, texts), cfg.ks, pos)
             runs.append({**r, "train_s": res["seconds"], "final_loss": res["final_loss"]})
         keys = [k for k in runs[0] if "R@" in k]
