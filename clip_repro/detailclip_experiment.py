@@ -277,7 +277,7 @@ def run_detailclip(cfg: DetailCLIPConfig = DetailCLIPConfig(), # the experiment
                    progress: bool = False, # progress bars for rows that have to train
                    examples: dict | None = None, # if given, filled with each row's seed-0 probe predictions [n_test, S, S] (figures)
                   ) -> dict:
-    "Every row over its seeds, the teachers, the tiny CLIP reference, seconds per step and seed-0 paired comparisons."
+    "Every row over its seeds, the teachers, the untrained references, seconds per step and seed-0 paired comparisons."
     data, rows, seed0 = detailclip_eval_data(cfg), {}, {}
     for row in MAIN_ROWS + tuple(r for r in cfg.ablations if r not in MAIN_ROWS):
         runs, teachers, cards = [], [], []
