@@ -191,7 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS), help="rows to train (default: all)")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--preset", choices=["tiny", "vit_b16"], default="tiny", help="tiny (CPU, the default) or vit_b16 (GPU, official sizes)")
-    d.add_argument("--steps", type=_positive, help="override the preset's number of steps")
+    d.add_argument("--steps", type=_positive, help="override the preset's `steps` (the equal-time and scratch rows keep their own)")
     d.add_argument("--batch-size", type=_positive, help="override the preset's batch per process")
     d.add_argument("--resume", action="store_true", help="continue the runs checkpointed in --out")
     return p
