@@ -22,13 +22,14 @@ with warnings.catch_warnings():  # `import clip` warns that pkg_resources is dep
     from clip.model import CLIP, ResidualAttentionBlock
 
 from .core import local_seed
+from .distill import IBOTHead, cosine_schedule, dino_cls_loss, ema_update, ibot_patch_loss
 from .models import tiny_clip_config
 from .training import clip_loss
 from .vit import attention_block, patch_grid, vit_forward
 
 # %% auto #0
-__all__ = ['DetailCLIPConfig', 'two_views', 'teacher_attention', 'removal_mask', 'IBOTHead', 'sincos_2d', 'PatchDecoder',
-           'ibot_cls_loss', 'ibot_patch_loss', 'patchify', 'reconstruction_loss', 'DetailCLIP']
+__all__ = ['DetailCLIPConfig', 'two_views', 'teacher_attention', 'removal_mask', 'sincos_2d', 'PatchDecoder', 'patchify',
+           'reconstruction_loss', 'DetailCLIP']
 
 # %% ../nbs/08_detailclip.ipynb #ba0ba169
 @dataclasses.dataclass
@@ -155,18 +156,6 @@ def removal_mask(scores: torch.Tensor, # [B, g*g] one score per patch, row-major
     return keep, removed
 
 # %% ../nbs/08_detailclip.ipynb #74858598
-class IBOTHead(nn.Module):
-    "MLP -> L2 norm -> weight-normalised prototypes (norm 1): [..., in_dim] -> [..., out_dim]."
-    def __init__(self, in_dim: int, out_dim: int = 1024, hidden: int = 512, bottleneck: int = 128):
-        super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, bottleneck))
-        self.last_layer = nn.Linear(bottleneck, out_dim, bias=False)
-        for m in self.mlp:
-            if isinstance(m, nn.Linear): nn.init.trunc_normal_(m.weight, std=0.02); nn.init.zeros_(m.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(F.normalize(self.mlp(x), dim=-1), F.normalize(self.last_layer.weight, dim=-1))
-
 def sincos_2d(grid: int, dim: int) -> torch.Tensor:
     "MAE's fixed 2-D sine-cosine position embedding: [1 + grid*grid, dim], zeros for the class token."
     if dim % 4: raise ValueError(f"dim={dim}: a 2-D sin-cos embedding needs a multiple of 4")
@@ -196,30 +185,6 @@ class PatchDecoder(nn.Module):
         return self.norm(attention_block(self.block, x, need_attn=False)[0])                    # [B, 1 + g*g, W]
 
 # %% ../nbs/08_detailclip.ipynb #598b2b4d
-def _soft_ce(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor: return -(p * log_q).sum(-1)
-
-def ibot_cls_loss(student: torch.Tensor, # [2, B, K] class-token outputs of the two views
-                  teacher: torch.Tensor, # [2, B, K]
-                  center: torch.Tensor, # [1, K]
-                  student_temp: float = 0.1, teacher_temp: float = 0.04,
-                 ) -> torch.Tensor:
-    "Cross-view distillation of the class token: each view's student against the other view's teacher."
-    pt = F.softmax((teacher - center) / teacher_temp, dim=-1).detach()
-    ls = F.log_softmax(student / student_temp, dim=-1)
-    return 0.5 * (_soft_ce(pt[0], ls[1]).mean() + _soft_ce(pt[1], ls[0]).mean())
-
-def ibot_patch_loss(student: torch.Tensor, # [2, B, N, K] patch outputs (the student's from the decoder)
-                    teacher: torch.Tensor, # [2, B, N, K]
-                    removed: torch.Tensor, # [2, B, N] True where the student did not see the patch
-                    center: torch.Tensor, # [1, 1, K]
-                    student_temp: float = 0.1, teacher_temp: float = 0.04,
-                   ) -> torch.Tensor:
-    "Within-view distillation of the removed patches, averaged per image, then over images and views."
-    pt = F.softmax((teacher - center) / teacher_temp, dim=-1).detach()
-    ce = _soft_ce(pt, F.log_softmax(student / student_temp, dim=-1))                            # [2, B, N]
-    m = removed.float()
-    return ((ce * m).sum(-1) / m.sum(-1).clamp(min=1)).mean()
-
 def patchify(images: torch.Tensor, # [B, 3, S, S]
              patch: int, # patch side p
             ) -> torch.Tensor:
@@ -276,10 +241,8 @@ class DetailCLIP(nn.Module):
 
     @torch.no_grad()
     def _ema(self, step: int) -> None:
-        m = 1 - (1 - self.cfg.ema_momentum) * (1 + math.cos(math.pi * step / max(1, self.steps))) / 2
         pairs = [(self.teacher, self.model.visual)] + ([(self.teacher_head, self.head)] if hasattr(self, "head") else [])
-        for t, s in pairs:
-            for pt, ps in zip(t.parameters(), s.parameters()): pt.mul_(m).add_(ps.detach(), alpha=1 - m)
+        ema_update(pairs, cosine_schedule(step, self.steps, self.cfg.ema_momentum, 1.0))
 
     @torch.no_grad()
     def _update_centers(self, t_cls: torch.Tensor, t_patch: torch.Tensor) -> None:
@@ -317,7 +280,7 @@ class DetailCLIP(nn.Module):
             student = self.head(torch.cat([latent[:, :1], dec[:, 1:]], 1) if dec is not None else latent[:, :1])
             with torch.no_grad(): teacher = self.teacher_head(self.teacher.ln_post(t.tokens[-1]))       # [2B, 1 + g*g, K]
             sc, tc = student[:, 0].reshape(2, B, -1), teacher[:, 0].reshape(2, B, -1)
-            if cfg.ibot_cls_weight: losses["ibot_cls"] = ibot_cls_loss(sc, tc, self.center, cfg.student_temp, cfg.teacher_temp)
+            if cfg.ibot_cls_weight: losses["ibot_cls"] = dino_cls_loss(sc, tc, self.center, cfg.student_temp, cfg.teacher_temp)
             if cfg.ibot_patch_weight:
                 tp = cfg.teacher_temp if step < cfg.patch_temp_warmup * self.steps else cfg.teacher_patch_temp
                 losses["ibot_patch"] = ibot_patch_loss(student[:, 1:].reshape(2, B, cfg.grid ** 2, -1),

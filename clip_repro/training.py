@@ -183,11 +183,13 @@ class CLIPObjective(nn.Module):
 
 def _optimizer(objective: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     "AdamW over the trainable parameters, with weight decay on matrices (not on biases, norms, embeddings, the logit scale)."
-    decay = lambda n, p: p.ndim >= 2 and "embedding" not in n and "logit_scale" not in n
-    params = [(n, p) for n, p in objective.named_parameters() if p.requires_grad]
-    groups = [dict(params=[p for n, p in params if decay(n, p)], weight_decay=cfg.weight_decay),
-              dict(params=[p for n, p in params if not decay(n, p)], weight_decay=0.0)]
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+    if hasattr(objective, "param_groups"): groups = objective.param_groups(cfg)     # the objective's own groups (lr, decay)
+    else:
+        decay = lambda n, p: p.ndim >= 2 and "embedding" not in n and "logit_scale" not in n
+        params = [(n, p) for n, p in objective.named_parameters() if p.requires_grad]
+        groups = [dict(params=[p for n, p in params if decay(n, p)], weight_decay=cfg.weight_decay),
+                  dict(params=[p for n, p in params if not decay(n, p)], weight_decay=0.0)]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
 
 def _schedule(opt, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
     "Linear warm-up for `cfg.warmup` steps, then cosine decay to 0 at `cfg.steps`."
@@ -203,8 +205,12 @@ def _step(net: nn.Module, model: nn.Module, opt, sched, scaler, images: torch.Te
     opt.zero_grad(set_to_none=True)
     scaler.scale(parts["loss"]).backward()
     if cfg.grad_clip: scaler.unscale_(opt); nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], cfg.grad_clip)
+    objective = getattr(net, "module", net)                                  # under DDP, the wrapped objective
+    if hasattr(objective, "before_update"): objective.before_update(opt, step)  # e.g. a weight-decay schedule, frozen layers
     scaler.step(opt); scaler.update(); sched.step()
-    with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))
+    if hasattr(objective, "after_update"): objective.after_update(step)       # e.g. an EMA teacher
+    if hasattr(model, "logit_scale"):
+        with torch.no_grad(): model.logit_scale.clamp_(0, math.log(100))
     return parts
 
 # %% ../nbs/03_training.ipynb #4796f08c
@@ -264,7 +270,8 @@ def _train(objective, preprocess, tokenize, cfg, out, resume, model_config, devi
             if out and rank == 0 and ((step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps):
                 with open(out / "metrics.jsonl", "a") as fh:
                     fh.write(json.dumps(dict(step=step + 1, **{k: float(np.mean(v[-cfg.log_every:])) for k, v in parts.items()},
-                                             lr=sched.get_last_lr()[0], logit_scale=model.logit_scale.exp().item())) + "\n")
+                                             lr=sched.get_last_lr()[0], **({"logit_scale": model.logit_scale.exp().item()}
+                                                                                  if hasattr(model, "logit_scale") else {}))) + "\n")
             if ckpt and rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
                 _save_run(ckpt, objective, opt, sched, scaler, step + 1, cfg, model_config)
     seconds = time.perf_counter() - t0
