@@ -27,6 +27,8 @@ from .dclip import DClipConfig
 from .dclip_experiment import dclip_claims, dclip_table, run_dclip
 from .detailclip import DetailCLIPConfig
 from .detailclip_experiment import ROWS, detailclip_claims, detailclip_table, run_detailclip, save_row, train_row
+from .dinov2_experiment import DinoRetrievalConfig, dinov2_claims, dinov2_table, run_dinov2_retrieval, save_dino
+from .dinov2_experiment import train_row as train_dino_row
 from .evaluation import StudyConfig, run_clip_from_parts, study_claims
 from .explain_eval import ExplainEvalConfig, run_explain_eval
 from .training import TINY_RECIPES, train_tiny_clip
@@ -60,6 +62,11 @@ EXPERIMENTS: dict[str, Experiment] = {
                              run_detailclip, DetailCLIPConfig, claims=lambda r, cfg: detailclip_claims(r), table=detailclip_table,
                              quick_note="The quick preset scores the shipped seed-0 model of every row, so its intervals are over "
                                         "test scenes only; the full run adds seeds 1 and 2 of the two main rows."),
+    "dinov2": Experiment("DINOv2 retrieval on a shifted target domain: pretrained, fine-tuned, from-scratch, random and CLIP features",
+                         run_dinov2_retrieval, DinoRetrievalConfig, claims=lambda r, cfg: dinov2_claims(r), table=dinov2_table,
+                         quick_note="The quick preset fine-tunes the shipped seed-0 pretrained model for 40 steps and trains the "
+                                    "from-scratch row for 60, one seed, so its intervals are over query scenes only; the full run "
+                                    "uses 300 and 600 steps and seeds 0 and 1."),
 }
 
 # %% ../nbs/10_cli.ipynb #3baf020d
@@ -194,6 +201,14 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--steps", type=_positive, help="override the preset's `steps` (the equal-time and scratch rows keep their own)")
     d.add_argument("--batch-size", type=_positive, help="override the preset's batch per process")
     d.add_argument("--resume", action="store_true", help="continue the runs checkpointed in --out")
+    v = sub.add_parser("train-dinov2", help="train rows of the DINOv2 retrieval experiment (the pretrained ones are the models the package ships)")
+    v.add_argument("--out", required=True, help="folder for dinov2_<row>_s<seed>.safetensors and their cards")
+    v.add_argument("--rows", nargs="+", choices=["pretrained", "finetune_k1", "finetune_k3", "scratch"], default=["pretrained"],
+                   help="rows to train (default: pretrained)")
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--steps", type=_positive, help="override the rows' steps (pretraining, from scratch and fine-tuning alike)")
+    v.add_argument("--batch-size", type=_positive, help="override the batch")
+    v.add_argument("--resume", action="store_true", help="continue the runs checkpointed in --out")
     return p
 
 # %% ../nbs/10_cli.ipynb #4f2ec5fd
@@ -228,6 +243,19 @@ def main(argv: Sequence[str] | None = None, # arguments (default: sys.argv[1:])
                 if int(os.environ.get("RANK", "0")) == 0:
                     save_row(Path(a.out) / f"detailclip_{row}.safetensors", run)
                     print(f"wrote {Path(a.out) / f'detailclip_{row}.safetensors'}: {run[3]['steps']} steps, {run[3]['wall_time_s']:.0f} s")
+        elif a.command == "train-dinov2":
+            cfg = DinoRetrievalConfig()
+            if a.steps: cfg = dataclasses.replace(cfg, pretrain_steps=a.steps, scratch_steps=a.steps, finetune_steps=a.steps)
+            if a.batch_size: cfg = dataclasses.replace(cfg, batch_size=a.batch_size)
+            for row in a.rows:
+                out = Path(a.out) / f"dinov2_{row}_s{a.seed}_run"
+                try: run = train_dino_row(cfg, row, a.seed, out=out, resume=a.resume, progress=True)
+                except FileExistsError as e: raise ValueError(f"{e}; run the same command with --resume to continue it") from None
+                except FileNotFoundError as e: raise ValueError(f"--resume: {e}") from None
+                if int(os.environ.get("RANK", "0")) == 0:
+                    save_dino(Path(a.out) / f"dinov2_{row}_s{a.seed}.safetensors", run)
+                    print(f"wrote {Path(a.out) / f'dinov2_{row}_s{a.seed}.safetensors'}: {run[2]['recipe']['train']['steps']} steps, "
+                          f"{run[2]['seconds']:.0f} s")
     except (ValueError, RuntimeError) as e:   # bad arguments were refused above, with status 2
         print(f"clip-repro: {type(e).__name__}: {e}", file=sys.stderr); return 1
     return 0
