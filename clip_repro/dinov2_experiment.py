@@ -21,9 +21,9 @@ import torch.nn as nn
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import atomic_write, bootstrap_difference, cached, load_checkpoint, local_seed, mean_std, paired_difference, save_checkpoint
+from .core import bootstrap_difference, cached, load_checkpoint, mean_std, paired_difference, save_checkpoint
 from .data import CLASSES, IMAGENET_MEAN, IMAGENET_STD, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, ShapeScenes, normalise_pixels
-from .dinov2_retrieval import (DINOv2, DinoSSLConfig, DinoViT, DinoViTConfig, IBOTHead, attention_in_objects, dino_vit,
+from .dinov2_retrieval import (DinoSSLConfig, DinoViT, DinoViTConfig, IBOTHead, attention_in_objects, dino_vit,
                                          jaccard_similarity, knn_classify, load_sbert, pixels, precision_at_k, search,
                                          similarity_spearman, text_similarity, train_dinov2)
 from .models import load_clip
@@ -192,9 +192,8 @@ def dino_model(cfg: DinoRetrievalConfig, # the experiment
     if row == "pretrained" and cfg.shipped and shipped_dino_path(seed).is_file():
         run = load_dino(shipped_dino_path(seed))
         if run[2]["recipe"] == recipe(cfg, row, seed): return run
-    import clip_repro.dinov2_retrieval, clip_repro.distill, clip_repro.training
-    return cached("models", ("dinov2", recipe(cfg, row, seed)), (train_row, run_config, historical, _frame, clip_repro.dinov2_retrieval,
-                  clip_repro.distill, clip_repro.training, "clip_repro.data"), lambda: train_row(cfg, row, seed, progress=progress),
+    return cached("models", ("dinov2", recipe(cfg, row, seed)), (train_row, run_config, historical, _frame, "clip_repro.dinov2_retrieval",
+                  "clip_repro.distill", "clip_repro.training", "clip_repro.data"), lambda: train_row(cfg, row, seed, progress=progress),
                   save_dino, load_dino)
 
 # %% ../nbs/09a_dinov2_experiment.ipynb #754a2a3a
