@@ -1,4 +1,4 @@
-"""DINOv2 for the retrieval study: exact batched cosine search, kNN classification, precision@k, attention inside objects, agreement with real sentence embeddings, the DINOv2 ViT and its self-supervised training
+"""DINOv2 for the retrieval study: exact batched cosine search, kNN classification, precision@k, attention inside objects, agreement with real sentence embeddings, and the DINOv2 ViT
 
 Docs: https://clip-repro.github.io/clip_repro/dinov2_retrieval.html.md"""
 
@@ -7,29 +7,23 @@ Docs: https://clip-repro.github.io/clip_repro/dinov2_retrieval.html.md"""
 # %% ../nbs/09_dinov2_retrieval.ipynb #26460c47
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
-import math
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from scipy import stats
 
-from .core import _plain, local_seed
-from .data import IMAGENET_MEAN, IMAGENET_STD, normalise_pixels
-from .distill import IBOTHead, cosine_schedule, dino_cls_loss, ema_update, ibot_patch_loss, koleo_loss
-from .training import TrainConfig, train_clip
+from .core import local_seed
 
 # %% auto #0
 __all__ = ['SBERT_SHA256', 'DINOV2_REPO', 'search', 'knn_classify', 'precision_at_k', 'attention_in_objects', 'load_sbert',
            'text_similarity', 'jaccard_similarity', 'similarity_spearman', 'DinoViTConfig', 'DinoViT', 'dino_vit',
-           'load_dinov2', 'DinoSSLConfig', 'multi_crop', 'block_masks', 'DINOv2', 'pixels', 'train_dinov2']
+           'load_dinov2']
 
 # %% ../nbs/09_dinov2_retrieval.ipynb #b2cd92f1
 def _rows(x, a: int, b: int) -> torch.Tensor:
@@ -253,230 +247,3 @@ def load_dinov2(weights: str | Path | None = None, # a weights file (safetensors
     if not Path(weights).is_file(): raise FileNotFoundError(f"DINOv2 weights file not found: {weights}")
     return DinoViT(timm.create_model("vit_small_patch14_dinov2.lvd142m", pretrained=True, num_classes=0, dynamic_img_size=True,
                                      pretrained_cfg_overlay=dict(file=str(weights))))
-
-# %% ../nbs/09_dinov2_retrieval.ipynb #9abc17a7
-@dataclasses.dataclass
-class DinoSSLConfig:
-    "DINOv2's self-supervised recipe, scaled for a CPU; the `*_warmup` and `freeze_*` shares are of the run's steps."
-    global_size: int = 64            # side of the 2 global crops (the official 224)
-    local_size: int = 32             # side of the local crops (the official 98 at patch 14)
-    n_local: int = 4                 # local crops (the official 8)
-    global_scale: tuple = (0.32, 1.0) # area range of the global crops
-    local_scale: tuple = (0.05, 0.32) # area range of the local crops
-    jitter: float = 0.4              # brightness, contrast and saturation jitter, applied with p 0.8
-    tint: float = 0.15               # per-channel gain jitter, with the same p (in place of hue jitter)
-    grey_p: float = 0.2              # probability that a crop is made grey
-    solarize_p: float = 0.2          # probability that the second global crop is solarised
-    out_dim: int = 1024              # prototypes K (the official 65536)
-    head_hidden: int = 256           # head MLP width (the official 2048)
-    head_bottleneck: int = 64        # head bottleneck (the official 256)
-    student_temp: float = 0.1        # τ_s
-    teacher_temp: float = 0.07       # τ_t after the warm-up
-    warmup_teacher_temp: float = 0.04  # τ_t at step 0
-    teacher_temp_warmup: float = 0.3 # share of the run over which τ_t rises linearly (the official 30 of 100 epochs)
-    center_momentum: float = 0.9     # of both centres
-    ema_momentum: float = 0.992      # teacher momentum at step 0, cosine to 1
-    mask_sample_p: float = 0.5       # share of the global crops that are masked
-    mask_ratio: tuple = (0.1, 0.5)   # range of a masked crop's masked share of patches
-    koleo_weight: float = 0.1        # KoLeo on the backbone class tokens of each global crop
-    ibot_weight: float = 1.0         # iBOT masked-patch loss
-    weight_decay: tuple = (0.04, 0.4) # cosine weight-decay schedule: start, end
-    freeze_last_layer: float = 0.01  # share of the run with the head's last layer held still
-    trainable_blocks: int = -1       # -1: train the whole backbone; k >= 0: only its last k blocks and final norm
-    backbone_lr_scale: float = 1.0   # the backbone's learning rate over the head's
-    seed: int = 0                    # the heads' initial weights, the crops and the masks
-
-    def __post_init__(self):
-        def bad(f, why): raise ValueError(f"DinoSSLConfig.{f}={getattr(self, f)!r}: {why}")
-        if self.local_size > self.global_size: bad("local_size", f"is larger than the global crop ({self.global_size} px)")
-        if self.n_local < 0: bad("n_local", "must be >= 0")
-        if not 0 <= self.mask_sample_p <= 1: bad("mask_sample_p", "must be in [0, 1]")
-        if not 0 < self.mask_ratio[0] <= self.mask_ratio[1] <= 0.5: bad("mask_ratio", "must satisfy 0 < low <= high <= 0.5")
-        self.global_scale, self.local_scale = tuple(self.global_scale), tuple(self.local_scale)
-        self.mask_ratio, self.weight_decay = tuple(self.mask_ratio), tuple(self.weight_decay)
-
-    @classmethod
-    def tiny(cls, **kw):
-        "What a short CPU run needs (measured below): a sharper, constant teacher, a slower EMA, 2 larger local crops."
-        return cls(**{**dict(warmup_teacher_temp=0.02, teacher_temp=0.02, ema_momentum=0.996, n_local=2, local_scale=(0.2, 0.5),
-                             global_scale=(0.5, 1.0)), **kw})
-
-# %% ../nbs/09_dinov2_retrieval.ipynb #fabaad60
-_LUMA = (0.299, 0.587, 0.114)
-
-def _grey(x: torch.Tensor) -> torch.Tensor: return (x * torch.tensor(_LUMA).to(x).view(3, 1, 1)).sum(-3, keepdim=True)
-
-def _crops(images: torch.Tensor, size: int, scale: tuple, u: torch.Tensor) -> torch.Tensor:
-    "Random resized and flipped crops [n, B, 3, size, size] from uniforms u [n, B, 5+]: area in `scale`, aspect ratio in [3/4, 4/3]."
-    n, B = u.shape[:2]
-    if n == 0: return images.new_zeros(0, B, 3, size, size)
-    area = scale[0] + (scale[1] - scale[0]) * u[..., 0]
-    ratio = torch.exp(math.log(3 / 4) + math.log(16 / 9) * u[..., 1])
-    w, h = (area * ratio).sqrt().clamp(max=1), (area / ratio).sqrt().clamp(max=1)              # half-sizes in [-1, 1] units
-    cx, cy = (2 * u[..., 2] - 1) * (1 - w), (2 * u[..., 3] - 1) * (1 - h)
-    theta = torch.zeros(n, B, 2, 3)
-    theta[..., 0, 0], theta[..., 0, 2], theta[..., 1, 1], theta[..., 1, 2] = w * torch.where(u[..., 4] < 0.5, -1.0, 1.0), cx, h, cy
-    grid = F.affine_grid(theta.flatten(0, 1), [n * B, 3, size, size], align_corners=False).to(images)
-    out = F.grid_sample(images.repeat(n, 1, 1, 1), grid, mode="bilinear", padding_mode="border", align_corners=False)
-    return out.view(n, B, 3, size, size)
-
-def _photometric(x: torch.Tensor, u: torch.Tensor, cfg: DinoSSLConfig, solarize: torch.Tensor) -> torch.Tensor:
-    "Colour jitter (p 0.8), grey-scale (p `grey_p`) and solarisation (where `solarize`) of crops x [n, B, 3, s, s]."
-    on = (u[..., 5] < 0.8).float()
-    f = lambda k: (1 + on * cfg.jitter * (2 * u[..., k] - 1)).to(x)[..., None, None, None]     # 1 where the jitter is off
-    gains = 1 + on[..., None] * cfg.tint * (2 * u[..., 10:13] - 1)                               # [n, B, 3]
-    x = x * f(6) * gains.to(x)[..., None, None]                                                  # brightness, tint
-    m = x.mean((-3, -2, -1), keepdim=True)
-    x = (x - m) * f(7) + m                                                                       # contrast
-    g = _grey(x)
-    x = (g + (x - g) * f(8)).clamp(0, 1)                                                         # saturation
-    x = torch.where((u[..., 9] < cfg.grey_p).to(x.device)[..., None, None, None], _grey(x).expand_as(x), x)
-    return torch.where(solarize.to(x.device)[..., None, None, None] & (x >= 0.5), 1 - x, x)
-
-def multi_crop(images: torch.Tensor, # [B, 3, S, S] pixels in [0, 1]
-               cfg: DinoSSLConfig, # crop sizes, scales and numbers, jitter
-               step: int, # with `cfg.seed`, seeds the draw
-               rank: int = 0, world: int = 1, # this process's slice of the global batch
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    "DINOv2's views: global crops [2, B, 3, G, G] and local crops [n_local, B, 3, L, L], pixels in [0, 1]."
-    if min(images.shape[-2:]) < cfg.global_size:
-        raise ValueError(f"images of {tuple(images.shape[-2:])} px are smaller than a global crop ({cfg.global_size} px)")
-    B, gen = len(images), torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-    u = torch.rand(2 + cfg.n_local, world * B, 13, generator=gen)[:, rank * B:(rank + 1) * B]   # [2 + n, B, 13]
-    sol = torch.zeros(2 + cfg.n_local, B, dtype=torch.bool)
-    sol[1] = (torch.rand(world * B, generator=gen) < cfg.solarize_p)[rank * B:(rank + 1) * B]  # the second global crop only
-    views = [_photometric(_crops(images, s, sc, u[a:b]), u[a:b], cfg, sol[a:b])
-             for s, sc, a, b in ((cfg.global_size, cfg.global_scale, 0, 2), (cfg.local_size, cfg.local_scale, 2, 2 + cfg.n_local))]
-    return views[0], views[1]
-
-# %% ../nbs/09_dinov2_retrieval.ipynb #c4ab78d8
-def _block_mask(grid: int, n_mask: int, gen: torch.Generator, min_block: int = 4, max_tries: int = 100) -> torch.Tensor:
-    "One crop's mask [grid, grid]: random rectangles of >= `min_block` patches, aspect ratio in [0.3, 3.3], until `n_mask` are masked."
-    m = torch.zeros(grid, grid, dtype=torch.bool)
-    for _ in range(max_tries):
-        left = n_mask - int(m.sum())
-        if left < min_block: break
-        r = torch.rand(4, generator=gen).tolist()
-        area = min_block + (left - min_block) * r[0]
-        aspect = math.exp(math.log(0.3) + (math.log(1 / 0.3) - math.log(0.3)) * r[1])
-        h, w = max(1, min(grid, round(math.sqrt(area * aspect)))), max(1, min(grid, round(math.sqrt(area / aspect))))
-        top, lft = int(r[2] * (grid - h + 1)), int(r[3] * (grid - w + 1))
-        new = m.clone(); new[top:top + h, lft:lft + w] = True
-        if int(new.sum()) <= n_mask: m = new
-    return m
-
-def block_masks(n_crops: int, # crops in the batch (2B)
-                grid: int, # patches per side
-                cfg: DinoSSLConfig, # mask_sample_p, mask_ratio
-                gen: torch.Generator, # the draw
-               ) -> torch.Tensor:
-    "iBOT masks [n_crops, grid*grid], True where a patch is masked; a share `mask_sample_p` of the crops is masked."
-    n = int(n_crops * cfg.mask_sample_p)
-    lo, hi = cfg.mask_ratio
-    edges = torch.linspace(lo, hi, n + 1)
-    ratios = edges[:-1] + (edges[1:] - edges[:-1]) * torch.rand(n, generator=gen)               # one per stratum
-    out = torch.zeros(n_crops, grid * grid, dtype=torch.bool)
-    for i, r in zip(torch.randperm(n_crops, generator=gen)[:n].tolist(), ratios.tolist()):
-        out[i] = _block_mask(grid, int(r * grid * grid), gen).flatten()
-    return out
-
-# %% ../nbs/09_dinov2_retrieval.ipynb #d96436f3
-def _rank_world() -> tuple[int, int]:
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
-@torch.no_grad()
-def _update_centre(center: torch.Tensor, mean: torch.Tensor, momentum: float) -> None:
-    "centre <- momentum * centre + (1 - momentum) * the batch mean, averaged over processes."
-    if _rank_world()[1] > 1: dist.all_reduce(mean); mean /= _rank_world()[1]
-    center.mul_(momentum).add_(mean.view_as(center), alpha=1 - momentum)
-
-_NO_DECAY = ("pos_embed", "cls_token", "reg_token", "mask_token")
-
-class DINOv2(nn.Module):
-    "DINOv2's self-supervised objective around a student `DinoViT`: forward(images, tokens, step) -> the total and each loss."
-    def __init__(self, model: DinoViT, # the student
-                 cfg: DinoSSLConfig, # the recipe
-                 steps: int, # the run's steps (schedules follow them)
-                 head: IBOTHead | None = None, # the student's head (default: a new one); a fine-tune passes the trained one
-                ):
-        super().__init__()
-        self.model, self.cfg, self.steps = model, cfg, steps
-        with local_seed(cfg.seed): self.head = head if head is not None else IBOTHead(model.backbone.embed_dim, cfg.out_dim, cfg.head_hidden, cfg.head_bottleneck)
-        self.teacher, self.teacher_head = copy.deepcopy(model).requires_grad_(False), copy.deepcopy(self.head).requires_grad_(False)
-        self.register_buffer("center", torch.zeros(1, cfg.out_dim))
-        self.register_buffer("center2", torch.zeros(1, 1, cfg.out_dim))
-        if cfg.trainable_blocks >= 0:                                     # a partial fine-tune: the last k blocks and the final norm
-            bb = model.requires_grad_(False).backbone
-            for b in list(bb.blocks)[len(bb.blocks) - cfg.trainable_blocks:]: b.requires_grad_(True)
-            bb.norm.requires_grad_(True)
-
-    def teacher_temp(self, step: int) -> float:
-        w = self.cfg.teacher_temp_warmup * self.steps
-        return self.cfg.teacher_temp if step >= w else self.cfg.warmup_teacher_temp + (self.cfg.teacher_temp - self.cfg.warmup_teacher_temp) * step / w
-
-    def param_groups(self, tcfg) -> list[dict]:
-        "AdamW groups: backbone and head, with and without weight decay, and the head's last layer."
-        def group(params, lr, decay, last=False): return dict(params=params, lr=lr, weight_decay=self.cfg.weight_decay[0] if decay else 0.0, decay=decay, last_layer=last)
-        out = []
-        for mod, lr in ((self.model, tcfg.lr * self.cfg.backbone_lr_scale), (self.head, tcfg.lr)):
-            ps = [(n, p) for n, p in mod.named_parameters() if p.requires_grad and not n.startswith("last_layer")]
-            dec = lambda n, p: p.ndim >= 2 and not any(k in n for k in _NO_DECAY)
-            out += [group([p for n, p in ps if dec(n, p)], lr, True), group([p for n, p in ps if not dec(n, p)], lr, False)]
-        return out + [group([self.head.last_layer.weight], tcfg.lr, True, last=True)]
-
-    def before_update(self, opt, step: int) -> None:
-        wd = cosine_schedule(step, self.steps, *self.cfg.weight_decay)
-        for g in opt.param_groups:
-            if g.get("decay"): g["weight_decay"] = wd
-            if g.get("last_layer") and step < self.cfg.freeze_last_layer * self.steps: g["lr"] = 0.0
-
-    def after_update(self, step: int) -> None:
-        ema_update([(self.teacher, self.model), (self.teacher_head, self.head)], cosine_schedule(step, self.steps, self.cfg.ema_momentum, 1.0))
-
-    def forward(self, images: torch.Tensor, tokens: torch.Tensor | None = None, step: int = 0) -> dict:
-        "The total loss (`loss`) and each loss for a batch of images [B, 3, S, S] in [0, 1] (tokens are ignored)."
-        cfg, (rank, world), B = self.cfg, _rank_world(), len(images)
-        g, l = multi_crop(images, cfg, step, rank, world)
-        g, l = normalise_pixels(g.flatten(0, 1), IMAGENET_MEAN, IMAGENET_STD), normalise_pixels(l.flatten(0, 1), IMAGENET_MEAN, IMAGENET_STD)
-        grid = cfg.global_size // self.model.backbone.patch_embed.patch_size[0]
-        masks = block_masks(2 * B, grid, cfg, torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 64 + rank)).to(images.device)
-        tt = self.teacher_temp(step)
-        with torch.no_grad():
-            t = self.teacher.forward_features(g)
-            t_cls, t_patch = self.teacher_head(t["cls"]), self.teacher_head(t["patch"][masks])        # [2B, K], [M, K] masked places
-        s = self.model.forward_features(g, masks)
-        s_cls = self.head(torch.cat([s["cls"], self.model.forward_features(l)["cls"]]) if cfg.n_local else s["cls"])   # [(2 + n)B, K]
-        losses = dict(dino=dino_cls_loss(s_cls.view(2 + cfg.n_local, B, -1), t_cls.view(2, B, -1), self.center, cfg.student_temp, tt))
-        if cfg.ibot_weight and masks.any():                                   # the head runs on the masked places only
-            full = lambda v: v.new_zeros(2 * B, grid * grid, v.shape[-1]).index_put((masks,), v).view(2, B, grid * grid, -1)
-            losses["ibot"] = ibot_patch_loss(full(self.head(s["patch"][masks])), full(t_patch), masks.view(2, B, -1),
-                                             self.center2, cfg.student_temp, tt)
-        if cfg.koleo_weight: losses["koleo"] = sum(koleo_loss(c) for c in s["cls"].view(2, B, -1))
-        if self.training:
-            _update_centre(self.center, t_cls.mean(0), cfg.center_momentum)
-            if masks.any(): _update_centre(self.center2, t_patch.mean(0), cfg.center_momentum)
-        total = losses["dino"] + cfg.ibot_weight * losses.get("ibot", 0.0) + cfg.koleo_weight * losses.get("koleo", 0.0)
-        return dict(loss=total, **{k: v.detach() for k, v in losses.items()})
-
-# %% ../nbs/09_dinov2_retrieval.ipynb #d930866d
-def pixels(image) -> torch.Tensor:
-    "A PIL image as pixels [3, H, W] in [0, 1]."
-    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
-
-def _no_tokens(texts: Sequence[str]) -> torch.Tensor: return torch.zeros(len(texts), 1, dtype=torch.long)
-
-def train_dinov2(model: DinoViT, # the student, trained in place
-                 cfg: DinoSSLConfig, # the recipe
-                 tcfg: TrainConfig, # steps, batch, learning rate (the head's), warm-up, which scenes (`scenes`, `pool`)
-                 preprocess: Callable = pixels, # PIL image -> pixels [3, S, S] in [0, 1]
-                 out: str | Path | None = None, # checkpoints and metrics (None: none)
-                 resume: bool = False, # continue the run in `out`
-                 head: IBOTHead | None = None, # the head to start from (a fine-tune's)
-                 progress: bool = False, # show a progress bar
-                 workers: int = 1, # DataLoader processes rendering scenes
-                ) -> tuple[DINOv2, dict]:
-    "Self-supervised DINOv2 training on ShapeScenes through `train_clip`; the objective (teacher inside) and the loop's result."
-    obj = DINOv2(model, cfg, tcfg.steps, head)
-    res = train_clip(model, preprocess, _no_tokens, tcfg, out=out, resume=resume, progress=progress, workers=workers, objective=obj,
-                     model_config=dict(dino=_plain(cfg), width=model.backbone.embed_dim, depth=len(model.backbone.blocks)))
-    return obj.eval(), res
