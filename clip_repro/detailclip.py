@@ -14,7 +14,6 @@ import warnings
 from typing import Sequence
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 with warnings.catch_warnings():  # `import clip` warns that pkg_resources is deprecated
@@ -22,7 +21,7 @@ with warnings.catch_warnings():  # `import clip` warns that pkg_resources is dep
     from clip.model import CLIP, ResidualAttentionBlock
 
 from .core import local_seed
-from .distill import IBOTHead, cosine_schedule, dino_cls_loss, ema_update, ibot_patch_loss
+from .distill import IBOTHead, cosine_schedule, dino_cls_loss, ema_update, ibot_patch_loss, rank_world, update_centre
 from .models import tiny_clip_config
 from .training import clip_loss
 from .vit import attention_block, patch_grid, vit_forward
@@ -205,9 +204,6 @@ def reconstruction_loss(pred: torch.Tensor, # [B, N, p*p*3] predicted pixels
     return (((pred - t) ** 2).mean(-1) * m).sum() / m.sum().clamp(min=1)
 
 # %% ../nbs/08_detailclip.ipynb #987bf309
-def _rank_world() -> tuple[int, int]:
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
 def _shares(a: nn.Module, b: nn.Module) -> list[str]:
     "Names of `b`'s parameters and buffers whose memory is also one of `a`'s."
     ptrs = {t.data_ptr() for t in list(a.parameters()) + list(a.buffers())}
@@ -247,16 +243,13 @@ class DetailCLIP(nn.Module):
     @torch.no_grad()
     def _update_centers(self, t_cls: torch.Tensor, t_patch: torch.Tensor) -> None:
         "Centres <- momentum * centres + (1 - momentum) * the teacher's mean outputs (all patches), averaged over processes."
-        means = torch.cat([t_cls.mean(0), t_patch.mean((0, 1))])                                   # [2K]
-        if _rank_world()[1] > 1: dist.all_reduce(means); means /= _rank_world()[1]
-        K, mom = t_cls.shape[-1], self.cfg.center_momentum
-        self.center.mul_(mom).add_(means[:K][None], alpha=1 - mom)
-        self.center2.mul_(mom).add_(means[K:][None, None], alpha=1 - mom)
+        update_centre(self.center, t_cls.mean(0), self.cfg.center_momentum)
+        update_centre(self.center2, t_patch.mean((0, 1)), self.cfg.center_momentum)
 
     def forward(self, images: torch.Tensor, tokens: torch.Tensor, step: int = 0) -> dict:
         "The total loss (`loss`) and each loss, for a batch of images [B, 3, S, S] and their captions' tokens [B, L]."
         cfg, visual = self.cfg, self.model.visual
-        rank, world = _rank_world()
+        rank, world = rank_world()
         if self.training: self._ema(step)
         B = len(images)
         x = two_views(images, cfg.seed, step, cfg.crop_scale, cfg.jitter, rank=rank, world=world).flatten(0, 1)   # [2B, 3, S, S]

@@ -15,14 +15,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import _plain, local_seed
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalise_pixels
 from .dinov2_retrieval import DinoViT
-from .distill import IBOTHead, cosine_schedule, dino_cls_loss, ema_update, ibot_patch_loss, koleo_loss
+from .distill import IBOTHead, cosine_schedule, dino_cls_loss, ema_update, ibot_patch_loss, koleo_loss, rank_world, update_centre
 from .training import TrainConfig, train_clip
 
 # %% auto #0
@@ -155,15 +154,6 @@ def block_masks(n_crops: int, # crops in the batch (2B)
     return out
 
 # %% ../nbs/09a_dinov2_ssl.ipynb #d96436f3
-def _rank_world() -> tuple[int, int]:
-    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
-
-@torch.no_grad()
-def _update_centre(center: torch.Tensor, mean: torch.Tensor, momentum: float) -> None:
-    "centre <- momentum * centre + (1 - momentum) * the batch mean, averaged over processes."
-    if _rank_world()[1] > 1: dist.all_reduce(mean); mean /= _rank_world()[1]
-    center.mul_(momentum).add_(mean.view_as(center), alpha=1 - momentum)
-
 _NO_DECAY = ("pos_embed", "cls_token", "reg_token", "mask_token")
 
 class DINOv2(nn.Module):
@@ -209,7 +199,7 @@ class DINOv2(nn.Module):
 
     def forward(self, images: torch.Tensor, tokens: torch.Tensor | None = None, step: int = 0) -> dict:
         "The total loss (`loss`) and each loss for a batch of images [B, 3, S, S] in [0, 1] (tokens are ignored)."
-        cfg, (rank, world), B = self.cfg, _rank_world(), len(images)
+        cfg, (rank, world), B = self.cfg, rank_world(), len(images)
         g, l = multi_crop(images, cfg, step, rank, world)
         g, l = normalise_pixels(g.flatten(0, 1), IMAGENET_MEAN, IMAGENET_STD), normalise_pixels(l.flatten(0, 1), IMAGENET_MEAN, IMAGENET_STD)
         grid = cfg.global_size // self.model.backbone.patch_embed.patch_size[0]
@@ -227,8 +217,8 @@ class DINOv2(nn.Module):
                                              self.center2, cfg.student_temp, tt)
         if cfg.koleo_weight: losses["koleo"] = sum(koleo_loss(c) for c in s["cls"].view(2, B, -1))
         if self.training:
-            _update_centre(self.center, t_cls.mean(0), cfg.center_momentum)
-            if masks.any(): _update_centre(self.center2, t_patch.mean(0), cfg.center_momentum)
+            update_centre(self.center, t_cls.mean(0), cfg.center_momentum)
+            if masks.any(): update_centre(self.center2, t_patch.mean(0), cfg.center_momentum)
         total = losses["dino"] + cfg.ibot_weight * losses.get("ibot", 0.0) + cfg.koleo_weight * losses.get("koleo", 0.0)
         return dict(loss=total, **{k: v.detach() for k, v in losses.items()})
 

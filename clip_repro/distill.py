@@ -11,11 +11,13 @@ import math
 from typing import Iterable
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['IBOTHead', 'dino_cls_loss', 'ibot_patch_loss', 'koleo_loss', 'cosine_schedule', 'ema_update']
+__all__ = ['IBOTHead', 'dino_cls_loss', 'ibot_patch_loss', 'koleo_loss', 'cosine_schedule', 'ema_update', 'rank_world',
+           'update_centre']
 
 # %% ../nbs/03a_distill.ipynb #29658257
 class IBOTHead(nn.Module):
@@ -86,3 +88,17 @@ def ema_update(pairs: Iterable[tuple[nn.Module, nn.Module]], # (teacher, student
     "teacher <- m * teacher + (1 - m) * student, parameter by parameter."
     for t, s in pairs:
         for pt, ps in zip(t.parameters(), s.parameters(), strict=True): pt.mul_(momentum).add_(ps.detach(), alpha=1 - momentum)
+
+def rank_world() -> tuple[int, int]:
+    "This process's rank and the number of processes (0, 1 outside torch.distributed)."
+    return (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+
+@torch.no_grad()
+def update_centre(center: torch.Tensor, # the centre, updated in place
+                  mean: torch.Tensor, # this process's batch mean of the teacher's outputs, the centre's size
+                  momentum: float = 0.9, # of the centre
+                 ) -> None:
+    "centre <- momentum * centre + (1 - momentum) * the batch mean, averaged over processes."
+    world = rank_world()[1]
+    if world > 1: mean = mean.clone(); dist.all_reduce(mean); mean /= world
+    center.mul_(momentum).add_(mean.view_as(center), alpha=1 - momentum)
