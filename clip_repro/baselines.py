@@ -13,13 +13,14 @@ from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
+import torchvision.transforms.functional as TF
 
 from .data import normalise_pixels
 from .grad_eclip import _batched_grads, _explain, _patches, grad_eclip, vit_trace
 from .models import CLIP
 
 # %% auto #0
-__all__ = ['EXPLAINERS', 'raw_attention', 'grad_cam', 'game', 'rollout', 'maskclip', 'rise']
+__all__ = ['FILLS', 'EXPLAINERS', 'fill_image', 'raw_attention', 'grad_cam', 'game', 'rollout', 'maskclip', 'rise']
 
 # %% ../nbs/06a_baselines.ipynb #fee5becf
 @torch.no_grad()
@@ -74,10 +75,25 @@ def _maskclip_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor) -> to
     kk = F.cosine_similarity(k[:, :1], k[:, 1:], dim=-1)                                      # [B, N-1]
     return _patches((dense @ texts.T * kk[..., None]).transpose(1, 2), model)
 
+FILLS = ("black", "blur", "mean", "noise")  # what a removed pixel becomes, in RISE's masks and in deletion/insertion
+
+def fill_image(image: torch.Tensor, # [..., 3, H, W] normalised (as `clip_transform` gives)
+               fill: str = "black", # "black", "blur" (Gaussian, σ = 5/224 of the side, as RISE's 11 px kernel at 224), "mean" (the dataset mean colour) or "noise" (uniform pixels)
+               seed: int = 0, # for "noise"
+              ) -> torch.Tensor:
+    "The image that removed pixels are taken from, normalised, shaped like `image`."
+    if fill == "black": return normalise_pixels(torch.zeros_like(image))
+    if fill == "mean": return torch.zeros_like(image)                                          # the normalisation's mean is 0
+    if fill == "noise": return normalise_pixels(torch.rand(image.shape, generator=torch.Generator().manual_seed(seed)).to(image))
+    if fill == "blur":
+        sigma = 5 / 224 * image.shape[-1]
+        return TF.gaussian_blur(image, kernel_size=2 * math.ceil(3 * sigma) + 1, sigma=sigma)
+    raise ValueError(f"fill={fill!r}: expected one of {FILLS}")
+
 @torch.no_grad()
 def _rise_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor, n_masks: int = 1000, grid: int = 8,
-               p: float = 0.5, seed: int = 0, batch_size: int = 250) -> torch.Tensor:
-    "RISE: score-weighted mean of random upsampled binary masks, masked pixels black: [B, T, R, R]."
+               p: float = 0.5, seed: int = 0, batch_size: int = 250, fill: str = "black") -> torch.Tensor:
+    "RISE: score-weighted mean of random upsampled binary masks, masked pixels taken from `fill_image`: [B, T, R, R]."
     R = images.shape[-1]
     cell = math.ceil(R / grid)
     g = torch.Generator().manual_seed(seed)
@@ -85,10 +101,10 @@ def _rise_maps(model: CLIP, images: torch.Tensor, texts: torch.Tensor, n_masks: 
     up = F.interpolate(small, size=((grid + 1) * cell,) * 2, mode="bilinear", align_corners=False)
     dx, dy = torch.randint(0, cell, (2, n_masks), generator=g).tolist()
     masks = torch.stack([up[i, :, y:y + R, x:x + R] for i, (x, y) in enumerate(zip(dx, dy))]).to(images)   # [n, 1, R, R]
-    black = normalise_pixels(torch.zeros(1, 3, 1, 1).to(images))
     out = []
     for img in images:
-        scores = torch.cat([F.normalize(model.encode_image(img * m + black * (1 - m)), dim=-1) @ texts.T
+        base = fill_image(img, fill, seed)                                                     # [3, R, R]
+        scores = torch.cat([F.normalize(model.encode_image(img * m + base * (1 - m)), dim=-1) @ texts.T
                             for m in masks.split(batch_size)])                                 # [n, T]
         out.append(torch.einsum("nt,nhw->thw", scores, masks[:, 0]) / (n_masks * p))
     return torch.stack(out)                                                                    # [B, T, R, R]
@@ -142,15 +158,16 @@ def rise(model: CLIP, # an OpenAI-architecture ViT CLIP
          tokenize: Callable | None = None, # the model's tokenizer, for strings
          n_masks: int = 1000, # random masks (one forward pass each, shared by all texts)
          seed: int = 0, # for the masks
+         fill: str = "black", # what masked pixels become (`fill_image`): use the deletion/insertion metric's fill
         ) -> torch.Tensor:
     "RISE with `n_masks` random masks, in [0, 1]."
-    return _explain(_rise_maps, model, image, text, tokenize, n_masks=n_masks, seed=seed)
+    return _explain(_rise_maps, model, image, text, tokenize, n_masks=n_masks, seed=seed, fill=fill)
 
 # %% ../nbs/06a_baselines.ipynb #448e15a5
 EXPLAINERS: dict[str, Callable] = {
     "grad_eclip": grad_eclip,                                                   # official: single-head last block, λ from out_proj(q, k)
     "grad_eclip_native": functools.partial(grad_eclip, mode="native"),         # the model as it is, per-head λ
-    "grad_eclip_no_ksim": functools.partial(grad_eclip, spatial=False),        # official ablation without λ
+    "grad_eclip_no_ksim": functools.partial(grad_eclip, spatial="none"),       # official ablation without λ
     "raw_attention": raw_attention,
     "grad_cam": grad_cam,
     "game": game,

@@ -30,7 +30,7 @@ from .detailclip_experiment import ROWS, detailclip_claims, detailclip_table, ru
 from .dinov2_experiment import DinoRetrievalConfig, dinov2_claims, dinov2_table, run_dinov2_retrieval, save_dino
 from .dinov2_experiment import train_row as train_dino_row
 from .evaluation import StudyConfig, run_clip_from_parts, study_claims
-from .explain_eval import ExplainEvalConfig, run_explain_eval
+from .explain_eval import ExplainEvalConfig, explain_claims, explain_report_table, run_explain_report
 from .training import TINY_RECIPES, train_tiny_clip
 
 # %% auto #0
@@ -57,7 +57,10 @@ EXPERIMENTS: dict[str, Experiment] = {
     "dclip": Experiment("D-CLIP: frozen CLIP + projectors + ASL + MFI (mAP on multi-object ShapeScenes)", run_dclip, DClipConfig,
                         claims=lambda r, cfg: dclip_claims(r, cfg.cosine_drop), table=dclip_table),
     "explain_eval": Experiment("Grad-ECLIP and baselines: deletion/insertion AUC, pointing games, ms per map",
-                               run_explain_eval, ExplainEvalConfig),
+                               run_explain_report, ExplainEvalConfig, claims=lambda r, cfg: explain_claims(r), table=explain_report_table,
+                               quick_note="The quick preset explains 24 objects of the shipped tiny ViT CLIP with 100 RISE masks and "
+                                          "10 curve steps, so its paired intervals are wide; the full run uses 200 objects, 1,000 "
+                                          "masks and 20 steps."),
     "detailclip": Experiment("DetailCLIP against plain CLIP: linear segmentation probe, zero-shot, R@1, ablations",
                              run_detailclip, DetailCLIPConfig, claims=lambda r, cfg: detailclip_claims(r), table=detailclip_table,
                              quick_note="The quick preset scores the shipped seed-0 model of every row, so its intervals are over "
@@ -227,7 +230,8 @@ def main(argv: Sequence[str] | None = None, # arguments (default: sys.argv[1:])
             print(f"wrote {Path(a.out) / 'results.json'} and report.md ({len(res)} experiments)")
         elif a.command == "train-tiny":
             cfg = TINY_RECIPES[a.arch]
-            if a.steps: cfg = dataclasses.replace(cfg, steps=a.steps, warmup=min(cfg.warmup, a.steps // 10 + 1))
+            if a.steps: cfg = dataclasses.replace(cfg, steps=a.steps, warmup=min(cfg.warmup, a.steps // 10 + 1),   # the curriculum scales with the steps
+                                        single_object_steps=cfg.single_object_steps * a.steps // cfg.steps)
             try: card = train_tiny_clip(a.arch, a.out, cfg, resume=a.resume)
             except FileExistsError as e: raise ValueError(f"{e}; run the same command with --resume to continue it") from None
             except FileNotFoundError as e: raise ValueError(f"--resume: {e}") from None

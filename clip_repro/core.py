@@ -95,16 +95,25 @@ def bootstrap_difference(a: Sequence | np.ndarray | torch.Tensor, # one entry pe
                          level: float = 0.95, # coverage of the interval
                          n_boot: int = 2000, # resamples
                          seed: int = 0, # of the resampling
+                         clusters: Sequence | np.ndarray | None = None, # a group id per item (e.g. its scene): whole groups are resampled
                         ) -> dict:
     "statistic(a) - statistic(b) with a paired percentile-bootstrap interval over items, and a verdict as `paired_difference`'s."
     a, b = np.asarray(a), np.asarray(b)
     if len(a) != len(b): raise ValueError(f"paired items: {len(a)} against {len(b)}")
     if len(a) < 2: raise ValueError(f"a bootstrap interval needs at least 2 items, got {len(a)}")
-    idx = np.random.default_rng(seed).integers(0, len(a), (n_boot, len(a)))                 # [n_boot, n]
+    rng = np.random.default_rng(seed)
+    if clusters is None: idx = rng.integers(0, len(a), (n_boot, len(a)))                   # [n_boot, n]
+    else:
+        ids, group = np.unique(np.asarray(clusters), return_inverse=True)
+        if len(group) != len(a): raise ValueError(f"clusters: {len(group)} ids for {len(a)} items")
+        if len(ids) < 2: raise ValueError(f"a clustered bootstrap needs at least 2 clusters, got {len(ids)}")
+        members = [np.flatnonzero(group == c) for c in range(len(ids))]
+        idx = [np.concatenate([members[c] for c in draw]) for draw in rng.integers(0, len(ids), (n_boot, len(ids)))]
     d = np.array([statistic(a[i]) - statistic(b[i]) for i in idx])
     lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2])
     verdict = "higher" if lo > 0 else "lower" if hi < 0 else "inconclusive"
-    return dict(diff=float(statistic(a) - statistic(b)), lo=float(lo), hi=float(hi), n=len(a), level=level, verdict=verdict)
+    return dict(diff=float(statistic(a) - statistic(b)), lo=float(lo), hi=float(hi), n=len(a), level=level, verdict=verdict,
+                clusters=None if clusters is None else len(ids))
 
 # %% ../nbs/00_core.ipynb #8c03546f
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}

@@ -160,6 +160,7 @@ def asl_loss(logits: torch.Tensor, # [B, 2, K] (negative, positive) scores
              gamma_neg: float = 2.0, # focusing exponent of the negatives (γ−)
              gamma_pos: float = 1.0, # focusing exponent of the positives (γ+)
              clip: float = 0.05, # probability margin m shifted off the negatives
+             detach_focal: bool = True, # no gradient through the focal weights (ASL's reference training, the D-CLIP author's code)
             ) -> torch.Tensor:
     "The Asymmetric Loss on the two-way softmax of dual-prompt scores, summed over the batch and the classes."
     if logits.ndim != 3 or logits.shape[1] != 2: raise ValueError(f"logits {tuple(logits.shape)}: expected [B, 2, K]")
@@ -171,8 +172,10 @@ def asl_loss(logits: torch.Tensor, # [B, 2, K] (negative, positive) scores
     p = torch.sigmoid(d)
     p_m = (p - clip).clamp(min=0)
     log_not = torch.log1p(-p_m) if clip > 0 else F.logsigmoid(-d)             # log(1 - p_m)
-    pos = y * (1 - p) ** gamma_pos * F.logsigmoid(d)
-    neg = (1 - y) * p_m ** gamma_neg * log_not
+    w_pos, w_neg = (1 - p) ** gamma_pos, p_m ** gamma_neg                       # focal weights
+    if detach_focal: w_pos, w_neg = w_pos.detach(), w_neg.detach()
+    pos = y * w_pos * F.logsigmoid(d)
+    neg = (1 - y) * w_neg * log_not
     return -(pos + neg).sum()
 
 # %% ../nbs/05_dclip.ipynb #ac4c4150
@@ -205,6 +208,7 @@ class DClipConfig:
     gamma_neg: float = 2.0           # ASL γ−
     gamma_pos: float = 1.0           # ASL γ+
     asl_clip: float = 0.05           # ASL probability margin m
+    detach_focal: bool = True        # ASL's focal weights without gradient (ASL's reference training, the D-CLIP author's code)
     lam: float = 0.2                 # MFI λ
     alpha: float | None = None       # D-CLIP's MFI weight; None: the smallest of `alphas` that meets `cosine_drop`
     alphas: tuple = (7e-5, 1e-3, 1e-2, 1e-1, 1.0, 10.0)  # the α sweep (7e-5 is the paper's)
@@ -301,7 +305,7 @@ def fit_dclip(train: dict, # from `dclip_data`: `dense` [n, N, D] and `labels` [
         order = torch.randperm(len(X), generator=g)
         for i in range(0, len(X), cfg.batch_size):
             idx = order[i:i + cfg.batch_size]
-            asl = asl_loss(head(X[idx].to(device)), Y[idx].to(device), cfg.gamma_neg, cfg.gamma_pos, cfg.asl_clip)
+            asl = asl_loss(head(X[idx].to(device)), Y[idx].to(device), cfg.gamma_neg, cfg.gamma_pos, cfg.asl_clip, cfg.detach_focal)
             mfi = mfi_loss(head.text_embeddings(), cfg.lam)
             opt.zero_grad(set_to_none=True); (cfg.loss_weight * (asl + alpha * mfi)).backward(); opt.step(); sched.step()
             log["asl"].append(asl.item() / len(idx)); log["mfi"].append(mfi.item())
@@ -319,7 +323,7 @@ def dclip_scores(head: DClipHead, # a trained head
         return torch.cat([class_probs(head(dense[i:i + batch_size].to(dev))).cpu() for i in range(0, len(dense), batch_size)])
 
 # %% ../nbs/05_dclip.ipynb #d2d91c37
-_TRAIN_FIELDS = ("tau", "gamma", "gamma_neg", "gamma_pos", "asl_clip", "lam", "epochs", "batch_size", "lr", "loss_weight",
+_TRAIN_FIELDS = ("tau", "gamma", "gamma_neg", "gamma_pos", "asl_clip", "detach_focal", "lam", "epochs", "batch_size", "lr", "loss_weight",
                  "momentum", "weight_decay")
 
 def train_dclip(cfg: DClipConfig, # the experiment

@@ -137,10 +137,13 @@ def grad_eclip_maps(model: CLIP, # an OpenAI-architecture ViT CLIP
                     texts: torch.Tensor, # [T, D] unit-norm text embeddings
                     mode: str = "faithful", # "faithful" (official single-head rewrite) or "native" (per head, no surgery)
                     qk: str | None = None, # "out_proj" or "raw" (default: out_proj when faithful, raw when native)
-                    spatial: bool = True, # weight patches by the loosened q-k attention λ ("ksim")
+                    spatial: str = "lambda", # patch weights: "lambda" (loosened q-k cosine, "ksim"), "attention" (the model's A) or "none"
+                    clamp: str = "sum", # ReLU on the sum over heads ("sum", Grad-ECLIP) or on each head before summing ("head", as GAME)
                     layers: int = 1, # sum the maps of the last `layers` blocks
                    ) -> torch.Tensor:
     "Raw Grad-ECLIP maps [B, T, g, g] on the patch grid (before normalisation)."
+    if spatial not in ("lambda", "attention", "none"): raise ValueError(f"spatial={spatial!r}: expected 'lambda', 'attention' or 'none'")
+    if clamp not in ("sum", "head"): raise ValueError(f"clamp={clamp!r}: expected 'sum' or 'head'")
     qk = qk or ("out_proj" if mode == "faithful" else "raw")
     with torch.enable_grad():
         feats, traces = vit_trace(model, images, mode, layers)
@@ -152,9 +155,12 @@ def grad_eclip_maps(model: CLIP, # an OpenAI-architecture ViT CLIP
         B, N, C = t["v"].shape
         h = t["attn"].shape[1]
         w = g[:, :, 0].detach()                                                        # [T, B, C] channel weights
-        lam = _minmax(_qk_cos(t, blk, qk)).detach() if spatial else torch.ones(B, h, N - 1, device=w.device)  # [B, h, N-1]
+        if spatial == "lambda": lam = _minmax(_qk_cos(t, blk, qk)).detach()            # [B, h, N-1]
+        elif spatial == "attention": lam = t["attn"][:, :, 0, 1:].detach()              # [B, h, N-1]
+        else: lam = torch.ones(B, h, N - 1, device=w.device)
         wv = (w[:, :, None] * t["v"][None, :, 1:].detach()).view(len(w), B, N - 1, h, C // h).sum(-1)  # [T, B, N-1, h]
-        out = out + (wv * lam.transpose(1, 2)[None]).sum(-1).relu()                     # [T, B, N-1]
+        per_head = wv * lam.transpose(1, 2)[None]                                      # [T, B, N-1, h]
+        out = out + (per_head.sum(-1).relu() if clamp == "sum" else per_head.relu().sum(-1))  # [T, B, N-1]
     return _patches(out.transpose(0, 1), model)                                       # [B, T, g, g]
 
 # %% ../nbs/06_grad_eclip.ipynb #e351d306
@@ -177,11 +183,13 @@ def grad_eclip(model: CLIP, # an OpenAI-architecture ViT CLIP
                tokenize: Callable | None = None, # the model's tokenizer, for strings
                mode: str = "faithful", # "faithful" (official single-head last block) or "native" (the model as it is)
                qk: str | None = None, # "out_proj" or "raw" source of q and k for λ (default: by mode)
-               spatial: bool = True, # weight patches by the loosened q-k attention λ
+               spatial: str = "lambda", # patch weights: "lambda" (loosened q-k cosine), "attention" (the model's A) or "none"
+               clamp: str = "sum", # ReLU on the head sum ("sum") or on each head ("head")
                layers: int = 1, # sum the maps of the last `layers` blocks
               ) -> torch.Tensor:
     "Grad-ECLIP map(s) in [0, 1]: [H, W] for one image and one text, else [B, T, H, W]."
-    return _explain(grad_eclip_maps, model, image, text, tokenize, mode=mode, qk=qk, spatial=spatial, layers=layers)
+    return _explain(grad_eclip_maps, model, image, text, tokenize, mode=mode, qk=qk, spatial=spatial, clamp=clamp,
+                    layers=layers)
 
 # %% ../nbs/06_grad_eclip.ipynb #07d258ec
 def show_maps(scenes: Sequence[dict], # ShapeScenes items (untransformed images)

@@ -383,18 +383,20 @@ def accuracy(logits: torch.Tensor, # [N, C] scores
     return {f"top{k}": hit[:, :k].any(1).double().mean().item() for k in topk}
 
 # %% ../nbs/02_models.ipynb #894ddfba
-def tiny_clip_config(arch: str = "vit", # "vit" or "resnet"
+def tiny_clip_config(arch: str = "vit", # "vit", "vit_p4" (the same ViT on 4 px patches: a 16 x 16 grid) or "resnet"
                      vocab_size: int = 100, # from the tokenizer
                      vision_layers: int = 2, # ViT blocks
                     ) -> dict:
     "Keyword arguments of `clip.model.CLIP` for a tiny 64 px CLIP."
     text = dict(context_length=32, vocab_size=vocab_size, transformer_width=128, transformer_heads=2, transformer_layers=2)
-    if arch == "vit": return dict(embed_dim=128, image_resolution=64, vision_layers=vision_layers, vision_width=128, vision_patch_size=8, **text)
+    if arch in ("vit", "vit_p4"):
+        return dict(embed_dim=128, image_resolution=64, vision_layers=vision_layers, vision_width=128,
+                    vision_patch_size=4 if arch == "vit_p4" else 8, **text)
     if arch == "resnet": return dict(embed_dim=128, image_resolution=64, vision_layers=(1, 1, 1, 1), vision_width=24, vision_patch_size=None, **text)
-    raise ValueError(f"arch={arch!r}: expected 'vit' or 'resnet'")
+    raise ValueError(f"arch={arch!r}: expected 'vit', 'vit_p4' or 'resnet'")
 
 # %% ../nbs/02_models.ipynb #b832592e
-def tiny_clip(arch: str = "vit", # "vit" or "resnet"
+def tiny_clip(arch: str = "vit", # "vit", "vit_p4" or "resnet" (see `tiny_clip_config`)
               seed: int = 0, # initial weights
               vision_layers: int = 2, # ViT blocks
              ) -> tuple[CLIP, Callable, ClipTokenizer]:
@@ -415,13 +417,13 @@ def save_clip(path: str | Path, # the .safetensors file to write
     "Save an OpenAI-architecture CLIP so that `load_clip(path)` rebuilds it exactly."
     return save_checkpoint(path, model, dict(clip=config, tokenizer=tokenize.config(), card=card or {}), dtype=dtype)
 
-SHIPPED_CLIPS = ("tiny-vit", "tiny-resnet")  # the tiny CLIPs inside the package
+SHIPPED_CLIPS = ("tiny-vit", "tiny-resnet", "tiny-vit-p4", "tiny-vit-1000")  # the tiny CLIPs inside the package (see `training`)
 
 def shipped_clip_path(name: str, # one of SHIPPED_CLIPS
                      ) -> Path:
     "Path of a CLIP shipped inside the installed package."
     if name not in SHIPPED_CLIPS: raise ValueError(f"unknown shipped CLIP {name!r}: expected one of {list(SHIPPED_CLIPS)}")
-    return Path(str(importlib.resources.files("clip_repro"))) / "weights" / f"tiny_clip_{name[5:]}.safetensors"
+    return Path(str(importlib.resources.files("clip_repro"))) / "weights" / f"tiny_clip_{name[5:].replace('-', '_')}.safetensors"
 
 def load_clip(name_or_path: str | Path, # "tiny-vit"/"tiny-resnet" (shipped), an OpenAI name like "ViT-B/32", or a checkpoint path
               device: str | torch.device = "cpu", # where to put the model
