@@ -11,6 +11,8 @@ import argparse
 import dataclasses
 import json
 import os
+import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -19,7 +21,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from PIL import Image
+import torch
 from tqdm.auto import tqdm
+
+import clip_repro
 
 from .core import atomic_write, quick_mode, seed_everything
 from .data import CLASSES, DataChecksConfig, SceneConfig, ShapeScenes, run_data_checks, show_scenes
@@ -34,7 +39,7 @@ from .explain_eval import ExplainEvalConfig, explain_claims, explain_report_tabl
 from .training import TINY_RECIPES, train_tiny_clip
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'Experiment', 'report_md', 'write_scenes', 'reproduce', 'main']
+__all__ = ['EXPERIMENTS', 'Experiment', 'report_md', 'write_scenes', 'run_meta', 'reproduce', 'main']
 
 # %% ../nbs/10_cli.ipynb #10523d70
 @dataclasses.dataclass
@@ -104,10 +109,18 @@ def _claims(rows: list[dict]) -> str:
 def report_md(results: dict[str, dict], # experiment name -> its numbers (and `claims`, its claim rows)
               quick: bool, # were the quick presets used?
               failed: dict[str, str] | None = None, # experiment name -> error message
+              meta: dict | None = None, # the run's metadata (`run_meta`)
              ) -> str:
     "The Markdown report of a `reproduce` run."
     out = ["# clip_repro results", "", f"Mode: {'quick' if quick else 'full'}. Numbers are in `results.json`.", ""]
+    if quick: out += ["**Quick preset.** Every experiment ran at a small size (minutes on a laptop CPU): the numbers show each "
+                      "claim's direction and exercise the code, they are not results. The full run's numbers are in the notebooks' "
+                      "committed outputs and the model cards.", ""]
+    if meta: out += [", ".join(f"{k}: {v}" for k, v in meta.items()), ""]
+    out += ["Verdicts: a claim's difference is *higher* or *lower* (or *reproduced* / *reversed*) only when its 95% interval "
+            "excludes zero, else *inconclusive*; each claim row says over what the interval is taken (n).", ""]
     for name, res in results.items():
+        if name.startswith("_"): continue
         e = EXPERIMENTS.get(name)
         out += [f"## {e.title if e else name} (`{name}`)", ""]
         res = dict(res)
@@ -141,21 +154,42 @@ def write_scenes(out: str | Path, # folder to write into (created if missing)
     return out
 
 # %% ../nbs/10_cli.ipynb #2693d7bd
+def run_meta(quick: bool, # the preset
+             seed: int, # the run's seed
+            ) -> dict:
+    "What places a run's numbers: package version and git commit, torch, device, threads and preset."
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(clip_repro.__file__).parent, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError): commit = None
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.machine()})"
+    return dict(package=clip_repro.__version__, git_commit=commit, torch=torch.__version__, python=platform.python_version(), device=device,
+                threads=torch.get_num_threads(), preset="quick" if quick else "full", seed=seed)
+
 def reproduce(out: str | Path = "report", # folder for results.json, report.md and scenes.png
               quick: bool | None = None, # quick presets (default: `quick_mode()`)
               only: Sequence[str] | None = None, # names from EXPERIMENTS (default: all)
               seed: int = 0, # seed set before each experiment
+              fresh: bool = False, # rerun experiments that an earlier run into `out` already finished
              ) -> dict[str, dict]:
     "Run the registered experiments, write `results.json` and `report.md` into `out`; returns the results."
     quick = quick_mode() if quick is None else quick
     names = list(only or EXPERIMENTS)
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown: raise ValueError(f"unknown experiments {unknown}; known: {list(EXPERIMENTS)}")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out); (out / "runs").mkdir(parents=True, exist_ok=True)
     write_scenes(out, n=16)
-    results, failed = {}, {}
+    meta = run_meta(quick, seed)
+    same = {k: meta[k] for k in ("package", "git_commit", "torch", "preset", "seed")}   # what a finished run must share to be reused
+    results, failed, t0 = {}, {}, time.perf_counter()
     for name in (bar := tqdm(names, desc="experiments")):
         bar.set_postfix_str(name)
+        done = out / "runs" / f"{name}.json"
+        if not fresh and done.is_file():
+            saved = json.loads(done.read_text())
+            if saved.get("run") == same:
+                results[name] = {**saved["result"], "reused": True}
+                continue
         e = EXPERIMENTS[name]
         seed_everything(seed)
         t = time.perf_counter()
@@ -163,9 +197,11 @@ def reproduce(out: str | Path = "report", # folder for results.json, report.md a
         try:
             res = e.run(cfg)
             results[name] = {**res, "wall_s": round(time.perf_counter() - t, 1), **({"claims": e.claims(res, cfg)} if e.claims else {})}
+            with atomic_write(done) as tmp: tmp.write_text(json.dumps(dict(run=same, result=results[name])) + "\n")
         except Exception: failed[name] = traceback.format_exc()
-    with atomic_write(out / "results.json") as tmp: tmp.write_text(json.dumps(results, indent=1) + "\n")
-    with atomic_write(out / "report.md") as tmp: tmp.write_text(report_md(results, quick, failed))
+    meta["wall_s"] = round(time.perf_counter() - t0, 1)
+    with atomic_write(out / "results.json") as tmp: tmp.write_text(json.dumps({**results, "_meta": meta}, indent=1) + "\n")
+    with atomic_write(out / "report.md") as tmp: tmp.write_text(report_md(results, quick, failed, meta))
     if failed: raise RuntimeError(f"experiments failed: {failed}; the others are in {out}")
     return results
 
@@ -191,6 +227,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="report", help="folder for results.json and report.md (default ./report)")
     r.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), help="run only these experiments")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--fresh", action="store_true", help="rerun experiments already finished in --out (default: reuse them)")
+    r.add_argument("--list", action="store_true", help="list the experiments and exit")
     t = sub.add_parser("train-tiny", help="train a tiny OpenAI-architecture CLIP on ShapeScenes with its recipe")
     t.add_argument("--arch", choices=list(TINY_RECIPES), required=True)
     t.add_argument("--out", required=True, help="folder for tiny_clip_<arch>.safetensors and its card")
@@ -225,8 +263,10 @@ def main(argv: Sequence[str] | None = None, # arguments (default: sys.argv[1:])
         if a.command == "scenes":
             out = write_scenes(a.out, n=a.n, split=a.split, seed=a.seed, image_size=a.size)
             print(f"wrote {a.n} scenes to {out}")
+        elif a.command == "reproduce" and a.list:
+            for name, e in EXPERIMENTS.items(): print(f"{name:16s} {e.title}")
         elif a.command == "reproduce":
-            res = reproduce(a.out, quick=a.quick or None, only=a.only, seed=a.seed)   # no --quick: CLIP_REPRO_QUICK decides
+            res = reproduce(a.out, quick=a.quick or None, only=a.only, seed=a.seed, fresh=a.fresh)   # no --quick: CLIP_REPRO_QUICK decides
             print(f"wrote {Path(a.out) / 'results.json'} and report.md ({len(res)} experiments)")
         elif a.command == "train-tiny":
             cfg = TINY_RECIPES[a.arch]
