@@ -263,7 +263,7 @@ def run_explain_eval(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to eva
     if details is not None:
         details["_model"] = dict(class_rank=np.asarray(ranks), faithful_top1_agrees=same / len({d["scene"] for d in inst}),
                                  n_objects=np.asarray([len(scenes[d["scene"]]["classes"]) for d in inst]),
-                                 area_share=np.asarray([float(d["mask"].float().mean()) for d in inst]), scene=scene_of,
+                                 area_share=np.asarray([float(d["mask"].float().mean()) for d in inst]), scene=scene_of, tolerance_px=tol,
                                  single_object_top1=single_object_accuracy(model, preprocess, tokenize, n=200 if cfg.quick_model else 1000))
     return rows
 
@@ -315,8 +315,7 @@ def run_explain_report(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to e
     details = {}
     rows = run_explain_eval(cfg, details)
     paired = paired_comparisons(details, "grad_eclip", cfg.steps, cfg.n_boot, cfg.seed)
-    return dict(rows=rows, paired=paired, fill=cfg.fill, score=cfg.score,
-                tolerance_px=pointing_tolerance(64) if cfg.tolerance is None else cfg.tolerance)
+    return dict(rows=rows, paired=paired, fill=cfg.fill, score=cfg.score, tolerance_px=details["_model"]["tolerance_px"])
 
 _WRITEUP = (("insertion_auc", "Grad-ECLIP's insertion AUC above GAME's", "0.689 vs 0.634"),
             ("deletion_auc", "Grad-ECLIP's deletion AUC below GAME's (the write-up marks the higher one best)", "0.734 vs 0.678"),
