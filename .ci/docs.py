@@ -120,7 +120,9 @@ def build(out: Path, report: Path | None = None, proc: bool = True) -> list[Path
         pages.append(out / name)
     if report is not None:
         md = re.sub(r"\A# [^\n]*\n", "", (report / "report.md").read_text())      # the page has its own title
-        for png in report.glob("*.png"): shutil.copy2(png, out / png.name)
+        for png in [report / "scenes.png", *sorted(report.glob("figures/*.png"))]:   # the images report.md names
+            (out / png.relative_to(report)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(png, out / png.relative_to(report))
         (out / "report.html").write_text(page("Reproduction report", "", _links(_md(md)), nav, "report.html"))
         pages.append(out / "report.html")
     return pages
@@ -178,6 +180,11 @@ if __name__ == "__main__":
     site = Path(a.out)
     pages = build(site, Path(a.report) if a.report else None)
     problems = check(pages)
+    if a.report:   # the report's own self-contained page: every image inlined, nothing to fetch beside it
+        own = Path(a.report) / "report.html"
+        refs = _Refs(); refs.feed(own.read_text() if own.is_file() else "")
+        if not own.is_file(): problems.append(f"{own} is missing")
+        problems += [f"{own}: image {ref[:60]} is not inlined" for kind, ref in refs.refs if kind == "image" and not ref.startswith("data:")]
     for p in problems: print("DOCS:", p)
     if problems: sys.exit(1)
     print(f"docs: {len(pages)} pages in {site}, every internal link and image resolves, no traceback")

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -26,108 +27,203 @@ from tqdm.auto import tqdm
 
 import clip_repro
 
-from .core import atomic_write, quick_mode, seed_everything
-from .data import CLASSES, DataChecksConfig, SceneConfig, ShapeScenes, run_data_checks, show_scenes
+from .core import CLAIM_RULE, atomic_write, claim_row, quick_mode, seed_everything
+from .data import CLASSES, DataChecksConfig, SceneConfig, ShapeScenes, data_checks_table, run_data_checks, show_scenes
 from .dclip import DClipConfig
 from .dclip_experiment import dclip_claims, dclip_table, run_dclip
 from .detailclip import DetailCLIPConfig
 from .detailclip_experiment import ROWS, detailclip_claims, detailclip_table, run_detailclip, save_row, train_row
 from .dinov2_experiment import DinoRetrievalConfig, dinov2_claims, dinov2_table, run_dinov2_retrieval, save_dino
 from .dinov2_experiment import train_row as train_dino_row
-from .evaluation import StudyConfig, run_clip_from_parts, study_claims
+from .evaluation import StudyConfig, run_clip_from_parts, study_claims, study_table
 from .explain_eval import ExplainEvalConfig, explain_claims, explain_report_table, run_explain_report
+from .report import OUTCOME_COLOURS, claims_figure, claims_table, interval_text, markdown_html
 from .training import TINY_RECIPES, train_tiny_clip
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'Experiment', 'report_md', 'write_scenes', 'run_meta', 'reproduce', 'main']
+__all__ = ['EXPERIMENTS', 'FULL_RUN', 'SCENES_CAPTION', 'CLAIMS_CAPTION', 'Experiment', 'full_run_claims', 'report_md',
+           'write_scenes', 'run_meta', 'write_figures', 'reproduce', 'main']
 
 # %% ../nbs/10_cli.ipynb #10523d70
 @dataclasses.dataclass
 class Experiment:
-    "One entry of `clip-repro reproduce`: a title, a `run(cfg) -> dict` and its config class."
+    "One entry of `clip-repro reproduce`: what it reproduces, a `run(cfg, progress) -> dict`, its config, claims and table."
     title: str                     # heading in the report
-    run: Callable[[Any], dict]     # returns plain numbers (nested dicts allowed)
+    run: Callable[[Any, bool], dict]  # (config, progress bars?) -> plain numbers (nested dicts allowed)
     config: type                   # dataclass with defaults and a `quick()` classmethod
-    claims: Callable[[dict, Any], list] | None = None  # (results, config) -> claim rows with a verdict (`paired_difference`)
-    table: Callable[[dict], str] | None = None  # results -> the experiment's main table in Markdown
+    table: Callable[[dict], str]   # results -> the experiment's main table in Markdown
+    claims: Callable[[dict, Any], list] | None = None  # (results, config) -> `core.claim_row`s
+    source: str = ""               # the work reproduced, in Markdown (paper linked) and the notebook that runs it
+    differs: str = ""              # how our setting differs from the original, in one paragraph
     quick_note: str = ""           # what the quick preset cannot check, said in a quick report
 
 EXPERIMENTS: dict[str, Experiment] = {
-    "data": Experiment("ShapeScenes checks", run_data_checks, DataChecksConfig),
+    "data": Experiment(
+        "ShapeScenes checks", lambda cfg, progress: run_data_checks(cfg), DataChecksConfig, data_checks_table,
+        source="The benchmark every experiment runs on by default (`01_data`).",
+        differs="ShapeScenes stands in for every real data set of the original works (VOC2007, Fashion Product Images, "
+                "COCO, ADE20K, ImageNet, historical photographs), none of which can be downloaded here; `01_data` reads "
+                "them in their own layouts when they are on disk."),
     "clip_from_parts": Experiment(
-        "CLIP from parts: text x image towers, same budget (R@K on test scenes)", run_clip_from_parts, StudyConfig,
+        "CLIP from parts: text × image towers, same budget", run_clip_from_parts, StudyConfig, study_table,
         claims=lambda r, cfg: study_claims(r, cfg.n_test),
-        quick_note="The quick preset trains 40 steps: enough for every row to beat chance and for GPT-2 + ViT to lead "
-                   "BERT + ViT, too short to order BERT + ResNet and BERT + ViT, which the full run (600 steps) checks."),
-    "dclip": Experiment("D-CLIP: frozen CLIP + projectors + ASL + MFI (mAP on multi-object ShapeScenes)", run_dclip, DClipConfig,
-                        claims=lambda r, cfg: dclip_claims(r, cfg.cosine_drop), table=dclip_table),
-    "explain_eval": Experiment("Grad-ECLIP and baselines: deletion/insertion AUC, pointing games, ms per map",
-                               run_explain_report, ExplainEvalConfig, claims=lambda r, cfg: explain_claims(r), table=explain_report_table,
-                               quick_note="The quick preset explains 24 objects of the shipped tiny ViT CLIP with 100 RISE masks and "
-                                          "10 curve steps, so its paired intervals are wide; the full run uses 200 objects, 1,000 "
-                                          "masks and 20 steps."),
-    "detailclip": Experiment("DetailCLIP against plain CLIP: linear segmentation probe, zero-shot, R@1, ablations",
-                             run_detailclip, DetailCLIPConfig, claims=lambda r, cfg: detailclip_claims(r), table=detailclip_table,
-                             quick_note="The quick preset scores the shipped seed-0 model of every row, so its intervals are over "
-                                        "test scenes only; the full run adds seeds 1 and 2 of the two main rows."),
-    "dinov2": Experiment("DINOv2 retrieval on a shifted target domain: pretrained, fine-tuned, from-scratch, random and CLIP features",
-                         run_dinov2_retrieval, DinoRetrievalConfig, claims=lambda r, cfg: dinov2_claims(r), table=dinov2_table,
-                         quick_note="The quick preset fine-tunes the shipped seed-0 pretrained model for 40 steps and trains the "
-                                    "from-scratch row for 60, one seed, so its intervals are over query scenes only; the full run "
-                                    "uses 300 and 600 steps and seeds 0 and 1."),
+        source="The \"Implementation CLIP\" write-up (CLIP: Radford et al. 2021, [arXiv 2103.00020](https://arxiv.org/abs/2103.00020)); "
+               "notebook `04_evaluation`.",
+        differs="Towers start from random weights (the write-up's were pretrained: no weights can be downloaded here); "
+                "captions describe scenes rather than name products; retrieval is scored on held-out test scenes, where "
+                "the write-up scored its training images; 600 steps of batch 64 instead of 5 epochs.",
+        quick_note="40 steps: enough for every row to beat chance and for GPT-2 + ViT to lead BERT + ViT, too short to "
+                   "order BERT + ResNet and BERT + ViT, which the full run (600 steps) orders."),
+    "dclip": Experiment(
+        "D-CLIP: frozen CLIP + projectors + ASL + MFI", run_dclip, DClipConfig, dclip_table,
+        claims=lambda r, cfg: dclip_claims(r, cfg.cosine_drop),
+        source="*Efficiently Disentangling CLIP for Multi-Object Perception* (Rawlekar et al. 2025, "
+               "[arXiv 2502.02977](https://arxiv.org/abs/2502.02977)) and the re-implementation's VOC2007 table; notebook "
+               "`05a_dclip_experiment`.",
+        differs="The frozen CLIP is the shipped tiny ViT CLIP (64 px, run at 128) instead of OpenAI's ViT-B/32 at 448; "
+                "multi-object ShapeScenes instead of VOC2007; dense ViT features go through `ln_post`, ASL is the published "
+                "formula with its focal weights detached, and the MFI weight α is the smallest of a sweep that meets the "
+                "paper's 30% rule (the paper's α = 7e-5 is a row of its own).",
+        quick_note="Fewer scenes, steps and seeds, so the mAP intervals are wide; the full run uses 5 seeds."),
+    "explain_eval": Experiment(
+        "Grad-ECLIP and baselines: deletion/insertion AUC, pointing games, ms per map", run_explain_report, ExplainEvalConfig,
+        explain_report_table, claims=lambda r, cfg: explain_claims(r),
+        source="*Gradient-based Visual Explanation for Transformer-based CLIP* (Zhao et al. 2024, "
+               "[arXiv 2502.18816](https://arxiv.org/abs/2502.18816)) and the reproduction write-up's comparison with GAME; "
+               "notebooks `07_explain_eval` and `07a_grad_eclip_study`.",
+        differs="The shipped tiny ViT CLIP (8 × 8 patch grid at 64 px) instead of ViT-B/16; objects of ShapeScenes with "
+                "exact masks instead of ImageNet and COCO boxes; the curves' score is the probability among the scene's "
+                "classes with black fill, and the pointing game's 15 px tolerance at 224 px is scaled to the input side.",
+        quick_note="24 objects, 100 RISE masks and 10 curve steps, so the paired intervals are wide; the full run uses 200 "
+                   "objects, 1,000 masks and 20 steps."),
+    "detailclip": Experiment(
+        "DetailCLIP against plain CLIP: linear segmentation probe, zero-shot, R@1, ablations", run_detailclip,
+        DetailCLIPConfig, detailclip_table, claims=lambda r, cfg: detailclip_claims(r),
+        source="*DetailCLIP: Detail-Oriented CLIP for Fine-Grained Tasks* (Monsefi et al. 2024, "
+               "[arXiv 2409.06809](https://arxiv.org/abs/2409.06809)); notebook `08a_detailclip_experiment`.",
+        differs="A 2-block, 128-wide ViT at 96 px, warm-started from the shipped tiny CLIP and trained 300 steps on "
+                "ShapeScenes, against ViT-B/16 trained 25 epochs on YFCC-15M; the probe is one linear layer per patch "
+                "scored against exact maps, not ADE20K's mmseg protocol.",
+        quick_note="The shipped seed-0 model of every row is scored, so the intervals are over test scenes only; the full "
+                   "run adds seeds 1 and 2 of the two main rows."),
+    "dinov2": Experiment(
+        "DINOv2 retrieval on a shifted target domain", run_dinov2_retrieval, DinoRetrievalConfig, dinov2_table,
+        claims=lambda r, cfg: dinov2_claims(r),
+        source="DINOv2 (Oquab et al. 2023, [arXiv 2304.07193](https://arxiv.org/abs/2304.07193)) and the retrieval "
+               "write-up that compared a from-scratch DINOv2 with the official one, two fine-tunes and random weights; "
+               "notebook `09b_dinov2_experiment`.",
+        differs="A tiny DINOv2 ViT (width 96, 4 blocks, 8 px patches at 64 px) pretrained on source-domain ShapeScenes "
+                "stands for the official ViT-S/14; faded, framed ShapeScenes stand for the historical photographs; "
+                "captions are compared with the real all-MiniLM-L6-v2 SBERT, and ShapeScenes' labels add precision@10.",
+        quick_note="The shipped seed-0 pretrained model is fine-tuned 40 steps and the from-scratch row trained 60, one "
+                   "seed, so the intervals are over query scenes only; the full run uses 300 and 600 steps and seeds 0 and 1."),
 }
 
 # %% ../nbs/10_cli.ipynb #3baf020d
-def _fmt(v: Any) -> str:
-    "A number (or a list of them) as the report shows it."
-    if isinstance(v, float): return f"{v:.4g}"
-    if isinstance(v, (list, tuple)): return ", ".join(map(_fmt, v))
-    return str(v)
+FULL_RUN: dict[str, dict] = {  # each claim of the full run as its notebook's committed output prints it: (interval, over, text on that line)
+    "dclip": dict(notebook="05a_dclip_experiment", claims={
+        "D-CLIP's mAP is above zero-shot CLIP's": ("+0.0657 [-0.0494, +0.1807]", "5 seeds", None),
+        "MFI lowers the mean inter-class text cosine 30% below CLIP's": ("-0.0258 [-0.0435, -0.0080]", "5 seeds", None),
+        "MFI adds mAP over projectors + ASL": ("+0.0361 [+0.0202, +0.0519]", "5 seeds", None),
+        "projectors + ASL alone raise the text cosine above CLIP's": ("+0.5057 [+0.3703, +0.6411]", "5 seeds", None),
+        "the paper's α = 7e-5 changes mAP by less than 0.01": ("-0.0002 [-0.0015, +0.0008]", "5 seeds (min to max)", None)}),
+    "explain_eval": dict(notebook="07a_grad_eclip_study", claims={   # the shipped CLIP's table there is this experiment's full preset
+        "Grad-ECLIP's insertion AUC above GAME's (GAME minus Grad-ECLIP)": ("-0.036 [-0.060, -0.012]", "64 scenes", "insertion AUC higher"),
+        "Grad-ECLIP's deletion AUC below GAME's (the write-up marks the higher one best) (GAME minus Grad-ECLIP)":
+            ("+0.028 [+0.011, +0.044]", "64 scenes", "deletion AUC lower"),
+        "Grad-ECLIP localises better than GAME (pointing game, 15 px at 224 scaled) (GAME minus Grad-ECLIP)":
+            ("+0.104 [+0.020, +0.186]", "64 scenes", "pointing game higher")}),
+    "detailclip": dict(notebook="08a_detailclip_experiment", claims={
+        "DetailCLIP's probe mIoU is above plain CLIP's (same steps)": ("-0.0013 [-0.0074, +0.0048]", "3 seeds", None),
+        "DetailCLIP's zero-shot top-1 is above plain CLIP's (same steps)": ("+0.0033 [-0.0110, +0.0177]", "3 seeds", None),
+        "DetailCLIP's image-to-text R@1 is above plain CLIP's (same steps)": ("-0.0140 [-0.0614, +0.0334]", "3 seeds", None),
+        "DetailCLIP's probe mIoU is above plain CLIP's trained for the same time": ("-0.0067 [-0.0126, -0.0006]", "500 test scenes, seed 0", None),
+        "attention-guided removal gives a higher probe mIoU than random removal": ("+0.0034 [-0.0012, +0.0080]", "500 test scenes, seed 0", None),
+        "the reconstruction loss raises the probe mIoU": ("+0.0000 [-0.0025, +0.0027]", "500 test scenes, seed 0", None),
+        "the iBOT losses raise the probe mIoU": ("+0.0018 [-0.0012, +0.0046]", "500 test scenes, seed 0", None),
+        "from scratch, DetailCLIP's probe mIoU is above plain CLIP's (same steps)": ("+0.0163 [+0.0099, +0.0226]", "500 test scenes, seed 0", None)}),
+    "dinov2": dict(notebook="09b_dinov2_experiment", claims={k: (v, "200 query scenes, seed 0", None) for k, v in {
+        "pretrained: precision@10 at least 20 points above random": "+0.037 [+0.012, +0.062]",
+        "finetune_k1: precision@10 at least 20 points above random": "+0.039 [+0.013, +0.064]",
+        "finetune_k3: precision@10 at least 20 points above random": "+0.039 [+0.014, +0.063]",
+        "pretrained: precision@10 above from scratch": "+0.040 [+0.015, +0.064]",
+        "random: mean top-10 cosine above the pretrained model's": "+0.011 [+0.009, +0.014]",
+        "scratch: mean top-10 cosine above the pretrained model's": "-0.001 [-0.004, +0.001]",
+        "pretrained: Spearman against captions above scratch": "+0.040 [+0.003, +0.074]",
+        "pretrained: Spearman against captions above random": "+0.052 [+0.020, +0.084]",
+        "pretrained: Spearman against keywords above scratch": "+0.047 [+0.012, +0.078]",
+        "pretrained: Spearman against keywords above random": "+0.045 [+0.020, +0.077]",
+        "pretrained: the best Spearman against captions (against the next best, finetune_k3)": "-0.007 [-0.011, -0.003]",
+        "pretrained: the best Spearman against keywords (against the next best, finetune_k3)": "-0.009 [-0.014, -0.005]",
+        "pretrained: the best Spearman against labels (against the next best, clip)": "-0.014 [-0.048, +0.019]",
+        "pretrained: more attention inside objects than scratch": "-0.060 [-0.067, -0.053]",
+        "scratch: more attention on the frame than the pretrained model": "-0.262 [-0.278, -0.246]",
+        "pretrained: more attention inside objects than random": "-0.044 [-0.047, -0.040]",
+        "random: more attention on the frame than the pretrained model": "-0.157 [-0.165, -0.149]"}.items()}),
+}
 
-def _table(d: dict) -> str:
-    "Markdown tables of one experiment's results: the dict-valued rows, the scalars, then nested groups."
-    per_seed = lambda x: isinstance(x, (list, tuple)) or (isinstance(x, dict) and all(isinstance(y, (list, tuple)) for y in x.values()))
-    is_row = lambda v: isinstance(v, dict) and not any(isinstance(x, dict) and not per_seed(x) for x in v.values())
-    rows = {k: v for k, v in d.items() if is_row(v)}
-    scalars = {k: v for k, v in d.items() if not isinstance(v, dict)}
-    parts = []
-    if rows:   # per-seed values (lists, or dicts of lists) stay in results.json
-        cols = list(dict.fromkeys(c for r in rows.values() for c, x in r.items() if not per_seed(x)))
-        lines = ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-        parts.append("\n".join(lines + [f"| {k} | " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for k, r in rows.items()]))
-    if scalars:
-        parts.append("\n".join(["| key | value |", "|---|---|"] + [f"| {k} | {_fmt(v)} |" for k, v in scalars.items()]))
-    parts += [f"**{k}**\n\n" + _table(v) for k, v in d.items() if isinstance(v, dict) and not is_row(v)]
-    return "\n\n".join(parts)
+def _claim_key(claim: str) -> str:
+    "A claim without its closing parenthesis (a chance level or a rival that depends on the preset)."
+    return re.sub(r"\s*\([^()]*\)$", "", claim)
 
-def _claims(rows: list[dict]) -> str:
-    "Claim rows as a Markdown table."
-    head = ["| claim | paper | ours: difference [95% interval] (n) | verdict |", "|---|---|---|---|"]
-    return "\n".join(head + [f"| {c['claim']} | {c['paper']} | {c['diff']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}] ({c['n']}) "
-                              f"| {c['verdict']} |" for c in rows])
+def full_run_claims(name: str, # an experiment
+                    rows: Sequence[dict], # this run's claim rows: their side and margin decide the full run's verdicts
+                   ) -> dict[str, dict]:
+    "The full run's claim rows (from `FULL_RUN`) matching `rows`, by claim; empty where the experiment has none."
+    ref = {_claim_key(k): v for k, v in FULL_RUN.get(name, {}).get("claims", {}).items()}
+    out = {}
+    for c in rows:
+        if (v := ref.get(_claim_key(c["claim"]))) is None: continue
+        diff, lo, hi = map(float, re.findall(r"[-+]\d+\.\d+", v[0]))
+        out[c["claim"]] = claim_row(c["claim"], c["paper"], dict(diff=diff, lo=lo, hi=hi, n=None, over=v[1]), c["expect"], c["margin"])
+    return out
+
+def _meta_table(meta: dict) -> str:
+    "The run's metadata as a two-column table."
+    return "\n".join(["| run | |", "|---|---|"] + [f"| {k.replace('_', ' ')} | {v} |" for k, v in meta.items()])
 
 def report_md(results: dict[str, dict], # experiment name -> its numbers (and `claims`, its claim rows)
               quick: bool, # were the quick presets used?
               failed: dict[str, str] | None = None, # experiment name -> error message
               meta: dict | None = None, # the run's metadata (`run_meta`)
+              figures: dict[str, list] | None = None, # experiment name -> [(file relative to the report, caption)]
              ) -> str:
-    "The Markdown report of a `reproduce` run."
-    out = ["# clip_repro results", "", f"Mode: {'quick' if quick else 'full'}. Numbers are in `results.json`.", ""]
-    if quick: out += ["**Quick preset.** Every experiment ran at a small size (minutes on a laptop CPU): the numbers show each "
-                      "claim's direction and exercise the code, they are not results. The full run's numbers are in the notebooks' "
-                      "committed outputs and the model cards.", ""]
-    if meta: out += [", ".join(f"{k}: {v}" for k, v in meta.items()), ""]
-    out += ["Verdicts: a claim's difference is *higher* or *lower* (or *reproduced* / *reversed*) only when its 95% interval "
-            "excludes zero, else *inconclusive*; each claim row says over what the interval is taken (n).", ""]
-    for name, res in results.items():
-        if name.startswith("_"): continue
-        e = EXPERIMENTS.get(name)
+    "The Markdown report of a `reproduce` run: preset, rule, every verdict, then each experiment's claims, table and figures."
+    figures, done = figures or {}, {k: v for k, v in results.items() if not k.startswith("_")}
+    out = ["# clip_repro: reproduction report", ""]
+    if quick: out += ["**Quick preset: these numbers are not results.** Every experiment ran at a small size (minutes on a "
+                      "laptop CPU) to show each claim's direction and exercise the code. Beside each claim, the full run's "
+                      "difference and verdict are read from the notebooks' committed outputs (`clip-repro reproduce` without "
+                      "`--quick` recomputes them).", ""]
+    else: out += ["**Full preset**: the experiments at the sizes their notebooks report.", ""]
+    out += [f"**How to read a verdict.** {CLAIM_RULE} Intervals are 95% intervals of the paired difference: Student-t over "
+            "seeds, or a percentile bootstrap over test scenes (resampled whole) where one model per row was scored; the "
+            "*over* column says which. *Paper or write-up* is the original's number or finding.", ""]
+    verdicts = [(e, c) for e, r in done.items() for c in r.get("claims", [])]
+    if verdicts:
+        out += ["## Verdicts", "", "| experiment | claim | ours: difference [interval] | verdict |" + (" full run |" if quick else ""),
+                "|---|---|---:|---|" + ("---|" if quick else "")]
+        full = {e: full_run_claims(e, r.get("claims", [])) for e, r in done.items()}
+        for e, c in verdicts:
+            f = full[e].get(c["claim"])
+            out.append(f"| `{e}` | {c['claim']} | {interval_text(c)} | **{c['outcome']}** |" + (f" {f['outcome'] if f else '—'} |" if quick else ""))
+        counts = {o: sum(c["outcome"] == o for _, c in verdicts) for o in OUTCOME_COLOURS}
+        out += ["", "In all: " + ", ".join(f"{n} {o}" for o, n in counts.items()) + ".", ""]
+    for name, res in done.items():
+        e, res = EXPERIMENTS.get(name), dict(res)
         out += [f"## {e.title if e else name} (`{name}`)", ""]
-        res = dict(res)
-        if res.get("claims"): out += [_claims(res.pop("claims")), ""]
+        if e and e.source: out += [f"*Reproduces:* {e.source}", ""]
+        if res.get("claims"):
+            rows = res.pop("claims")
+            out += ["### Claims", "", claims_table(rows, full_run_claims(name, rows) if quick else None), ""]
         if quick and e and e.quick_note: out += [f"*Quick preset:* {e.quick_note}", ""]
-        out += [e.table(res) if e and e.table else _table(res), ""]
+        body = {k: v for k, v in res.items() if k not in ("wall_s", "reused")}   # the run's bookkeeping is not a result
+        out += ["### Results", "", e.table(body) if e else "(no table)", ""]
+        for path, caption in figures.get(name, []): out += [f"![{caption}]({path})", ""]
+        if e and e.differs: out += ["### Where this differs from the original", "", e.differs, ""]
+        out += [f"Wall time {res['wall_s']:.0f} s{' (reused from an earlier run)' if res.get('reused') else ''}." if "wall_s" in res else "", ""]
     for name, err in (failed or {}).items(): out += [f"## {name}: FAILED", "", "```", err, "```", ""]
+    if meta: out += ["## The run", "", _meta_table(meta), ""]
     return "\n".join(out)
 
 # %% ../nbs/10_cli.ipynb #a9735ca8
@@ -166,13 +262,32 @@ def run_meta(quick: bool, # the preset
     return dict(package=clip_repro.__version__, git_commit=commit, torch=torch.__version__, python=platform.python_version(), device=device,
                 threads=torch.get_num_threads(), preset="quick" if quick else "full", seed=seed)
 
-def reproduce(out: str | Path = "report", # folder for results.json, report.md and scenes.png
+SCENES_CAPTION = "16 training scenes of ShapeScenes over their exact segmentations: what every experiment sees by default."
+CLAIMS_CAPTION = ("Each claim: our difference (dot) and its interval (bar) against zero (black line) and the claim's margin "
+                  "(dashed, where it has one); green reproduced, red not reproduced, grey inconclusive. Each panel has its own scale.")
+
+def write_figures(out: Path, # the report folder
+                  results: dict[str, dict], # experiment name -> its numbers and claim rows
+                 ) -> dict[str, list]:
+    "Draw every experiment's claims figure into `out/figures/`; returns name -> [(file relative to `out`, caption)]."
+    import matplotlib.pyplot as plt
+    figs = {"data": [("scenes.png", SCENES_CAPTION)]} if "data" in results else {}
+    for name, res in results.items():
+        if not res.get("claims"): continue
+        fig = claims_figure(res["claims"], EXPERIMENTS[name].title if name in EXPERIMENTS else name)
+        with atomic_write(out / "figures" / f"{name}_claims.png") as tmp: fig.savefig(tmp, format="png", dpi=90)
+        plt.close(fig)
+        figs.setdefault(name, []).append((f"figures/{name}_claims.png", CLAIMS_CAPTION))
+    return figs
+
+def reproduce(out: str | Path = "report", # folder for results.json, report.md, report.html and the figures
               quick: bool | None = None, # quick presets (default: `quick_mode()`)
               only: Sequence[str] | None = None, # names from EXPERIMENTS (default: all)
               seed: int = 0, # seed set before each experiment
               fresh: bool = False, # rerun experiments that an earlier run into `out` already finished
+              progress: bool = True, # a bar over the experiments, and the experiments' own bars
              ) -> dict[str, dict]:
-    "Run the registered experiments, write `results.json` and `report.md` into `out`; returns the results."
+    "Run the registered experiments; write `results.json`, `report.md`, `report.html` and the figures into `out`; return the results."
     quick = quick_mode() if quick is None else quick
     names = list(only or EXPERIMENTS)
     unknown = [n for n in names if n not in EXPERIMENTS]
@@ -182,7 +297,7 @@ def reproduce(out: str | Path = "report", # folder for results.json, report.md a
     meta = run_meta(quick, seed)
     same = {k: meta[k] for k in ("package", "git_commit", "torch", "preset", "seed")}   # what a finished run must share to be reused
     results, failed, t0 = {}, {}, time.perf_counter()
-    for name in (bar := tqdm(names, desc="experiments")):
+    for name in (bar := tqdm(names, desc="experiments", disable=not progress)):
         bar.set_postfix_str(name)
         done = out / "runs" / f"{name}.json"
         if not fresh and done.is_file():
@@ -195,13 +310,16 @@ def reproduce(out: str | Path = "report", # folder for results.json, report.md a
         t = time.perf_counter()
         cfg = e.config.quick() if quick else e.config()
         try:
-            res = e.run(cfg)
+            res = e.run(cfg, progress)
             results[name] = {**res, "wall_s": round(time.perf_counter() - t, 1), **({"claims": e.claims(res, cfg)} if e.claims else {})}
             with atomic_write(done) as tmp: tmp.write_text(json.dumps(dict(run=same, result=results[name])) + "\n")
         except Exception: failed[name] = traceback.format_exc()
     meta["wall_s"] = round(time.perf_counter() - t0, 1)
+    meta["wall_s_per_experiment"] = {k: v["wall_s"] for k, v in results.items()}
     with atomic_write(out / "results.json") as tmp: tmp.write_text(json.dumps({**results, "_meta": meta}, indent=1) + "\n")
-    with atomic_write(out / "report.md") as tmp: tmp.write_text(report_md(results, quick, failed, meta))
+    md = report_md(results, quick, failed, meta, write_figures(out, results))
+    with atomic_write(out / "report.md") as tmp: tmp.write_text(md)
+    with atomic_write(out / "report.html") as tmp: tmp.write_text(markdown_html(md, out, f"clip_repro report ({meta['preset']} preset)"))
     if failed: raise RuntimeError(f"experiments failed: {failed}; the others are in {out}")
     return results
 
@@ -267,7 +385,7 @@ def main(argv: Sequence[str] | None = None, # arguments (default: sys.argv[1:])
             for name, e in EXPERIMENTS.items(): print(f"{name:16s} {e.title}")
         elif a.command == "reproduce":
             res = reproduce(a.out, quick=a.quick or None, only=a.only, seed=a.seed, fresh=a.fresh)   # no --quick: CLIP_REPRO_QUICK decides
-            print(f"wrote {Path(a.out) / 'results.json'} and report.md ({len(res)} experiments)")
+            print(f"wrote {Path(a.out) / 'report.html'}, report.md, results.json and figures/ ({len(res)} experiments)")
         elif a.command == "train-tiny":
             cfg = TINY_RECIPES[a.arch]
             if a.steps: cfg = dataclasses.replace(cfg, steps=a.steps, warmup=min(cfg.warmup, a.steps // 10 + 1),   # the curriculum scales with the steps

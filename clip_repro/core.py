@@ -26,9 +26,9 @@ from scipy import stats
 from safetensors.torch import load_file, save_file
 
 # %% auto #0
-__all__ = ['get_device', 'seed_everything', 'local_seed', 'eval_mode', 'mean_std', 'paired_difference', 'bootstrap_difference',
-           'quick_mode', 'nbdev_test_setup', 'cache_dir', 'cache_key', 'source_of', 'cached', 'atomic_write',
-           'CheckpointError', 'save_checkpoint', 'load_checkpoint']
+__all__ = ['CLAIM_RULE', 'get_device', 'seed_everything', 'local_seed', 'eval_mode', 'mean_std', 'paired_difference',
+           'bootstrap_difference', 'claim_row', 'quick_mode', 'nbdev_test_setup', 'cache_dir', 'cache_key', 'source_of',
+           'cached', 'atomic_write', 'CheckpointError', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../nbs/00_core.ipynb #9476d7ed
 def get_device(device: str | torch.device | None = None, # "cpu", "cuda", "cuda:1", ... or None for the best available
@@ -114,6 +114,29 @@ def bootstrap_difference(a: Sequence | np.ndarray | torch.Tensor, # one entry pe
     verdict = "higher" if lo > 0 else "lower" if hi < 0 else "inconclusive"
     return dict(diff=float(statistic(a) - statistic(b)), lo=float(lo), hi=float(hi), n=len(a), level=level, verdict=verdict,
                 clusters=None if clusters is None else len(ids))
+
+# %% ../nbs/00_core.ipynb #51535fce
+CLAIM_RULE = ("A claim is *reproduced* when the interval of our difference lies wholly on the side the claim predicts "
+              "(above or below its margin, zero unless the claim names one; within ± the margin for a claim that a change "
+              "does nothing), *not reproduced* when it lies wholly on the other side, and *inconclusive* otherwise.")
+
+def claim_row(claim: str, # the claim in words
+              paper: str, # the paper's (or write-up's) number or finding
+              stat: dict, # `paired_difference` or `bootstrap_difference`'s result: diff, lo, hi, n (and `over`, what n counts)
+              expect: str = "higher", # the claimed side: "higher" or "lower" than `margin`, or "within" ± `margin`
+              margin: float = 0.0, # the claim's threshold on the difference
+             ) -> dict:
+    "A claim as a report row: the claim, the paper's number, our difference and interval, and its outcome by `CLAIM_RULE`."
+    lo, hi = stat["lo"], stat["hi"]
+    if expect == "higher": outcome = "reproduced" if lo > margin else "not reproduced" if hi < margin else "inconclusive"
+    elif expect == "lower": outcome = "reproduced" if hi < margin else "not reproduced" if lo > margin else "inconclusive"
+    elif expect == "within":
+        if margin <= 0: raise ValueError(f"expect='within' needs a margin > 0, got {margin}")
+        outcome = "reproduced" if -margin < lo and hi < margin else "not reproduced" if lo > margin or hi < -margin else "inconclusive"
+    else: raise ValueError(f"expect must be 'higher', 'lower' or 'within', got {expect!r}")
+    over = stat.get("over") or (f"{stat['clusters']} scenes" if stat.get("clusters") else
+                                f"{stat['n']} test items" if "clusters" in stat else f"{stat['n']} seeds")
+    return dict(claim=claim, paper=paper, **{**stat, "over": over}, expect=expect, margin=margin, outcome=outcome)
 
 # %% ../nbs/00_core.ipynb #8c03546f
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}

@@ -31,7 +31,7 @@ __all__ = ['SHAPES', 'COLORS', 'CLASSES', 'SPLITS', 'BACKGROUNDS', 'ZERO_SHOT_TE
            'OPENAI_DATASET_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'VOC_CLASSES', 'SceneConfig', 'ShapeScenes',
            'show_scenes', 'clip_transform', 'normalise_pixels', 'collate', 'scenes_per_second', 'export_voc',
            'VOCMultiLabel', 'ImageCaptions', 'captions_csv', 'karpathy_captions', 'export_captions', 'DataChecksConfig',
-           'run_data_checks']
+           'run_data_checks', 'data_checks_table']
 
 # %% ../nbs/01_data.ipynb #20d294e4
 SHAPES = ("circle", "square", "triangle", "star", "cross")
@@ -514,3 +514,16 @@ def run_data_checks(cfg: DataChecksConfig = DataChecksConfig()) -> dict:
         images_shared_between_splits=len(hashes["train"] & hashes["val"]) + len(hashes["train"] & hashes["test"]) + len(hashes["val"] & hashes["test"]),
         mean_objects=float((counts * np.arange(5)).sum() / cfg.n),
         class_frequency_min=round(freq.min().item(), 4), class_frequency_max=round(freq.max().item(), 4))
+
+# %% ../nbs/01_data.ipynb #85a9994f
+def data_checks_table(res: dict, # `run_data_checks`' result
+                     ) -> str:
+    "The checks as a Markdown table: what was checked, the value, and what it must be."
+    rows = [("scenes whose masks, segmentation, labels, boxes and captions disagree", res["invalid_scenes"], "0"),
+            ("images shared between the train, val and test splits", res["images_shared_between_splits"], "0"),
+            ("mean objects per scene", f"{res['mean_objects']:.2f}", "2.5 (1 to 4, uniform)"),
+            ("rarest and commonest class: share of scenes", f"{res['class_frequency_min']:.3f} to {res['class_frequency_max']:.3f}", "about 0.12 each"),
+            ("scenes drawn per second, 64 px", f"{res['scenes_per_s_64px']:,.0f}", "a benchmark, no target"),
+            ("scenes drawn per second, 224 px", f"{res['scenes_per_s_224px']:,.0f}", "a benchmark, no target")]
+    return "\n".join([f"| check ({res['scenes_checked']} scenes per split) | value | expected |", "|---|---:|---|"]
+                     + [f"| {a} | {b} | {c} |" for a, b, c in rows])

@@ -20,11 +20,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 with warnings.catch_warnings():  # `import clip` warns that pkg_resources is deprecated
     warnings.simplefilter("ignore", UserWarning)
     from clip.model import CLIP
 
-from .core import bootstrap_difference, cached, load_checkpoint, local_seed, mean_std, paired_difference, save_checkpoint
+from .core import bootstrap_difference, cached, claim_row, load_checkpoint, local_seed, mean_std, paired_difference, save_checkpoint
 from .data import SceneConfig, ShapeScenes, clip_transform
 from .dclip import resize_clip
 from .detailclip import DetailCLIP, DetailCLIPConfig, removal_mask, teacher_attention
@@ -274,14 +275,18 @@ def _summary(runs: list[dict]) -> dict:
     return out
 
 def run_detailclip(cfg: DetailCLIPConfig = DetailCLIPConfig(), # the experiment
-                   progress: bool = False, # progress bars for rows that have to train
+                   progress: bool = False, # a bar over the models scored, and one for each row that has to train
                    examples: dict | None = None, # if given, filled with each row's seed-0 probe predictions [n_test, S, S] (figures)
                   ) -> dict:
     "Every row over its seeds, the teachers, the untrained references, seconds per step and seed-0 paired comparisons."
     data, rows, seed0 = detailclip_eval_data(cfg), {}, {}
-    for row in MAIN_ROWS + tuple(r for r in cfg.ablations if r not in MAIN_ROWS):
+    todo = [(row, seed) for row in MAIN_ROWS + tuple(r for r in cfg.ablations if r not in MAIN_ROWS)
+            for seed in (cfg.seeds if row in MAIN_ROWS else cfg.seeds[:1])]
+    bar = tqdm(total=len(todo) + 2, desc="models", disable=not progress, leave=False)
+    for row in dict.fromkeys(r for r, _ in todo):
         runs, teachers, cards = [], [], []
-        for seed in (cfg.seeds if row in MAIN_ROWS else cfg.seeds[:1]):
+        for seed in [s for r, s in todo if r == row]:
+            bar.set_postfix_str(f"{row}, seed {seed}")
             model, teacher, tok, card = detailclip_model(cfg, row, seed, progress)
             s, per_scene, pred = evaluate_clip(model, tok, data, cfg.probe_epochs)
             runs.append(s); cards.append(card)
@@ -289,13 +294,17 @@ def run_detailclip(cfg: DetailCLIPConfig = DetailCLIPConfig(), # the experiment
                 seed0[row] = per_scene
                 if examples is not None: examples[row] = pred
             if teacher is not None and row in MAIN_ROWS: teachers.append(evaluate_clip(with_visual(model, teacher), tok, data, cfg.probe_epochs)[0])
+            bar.update()
         rows[row] = dict(_summary(runs), seeds={k: [r[k] for r in runs] for k in _METRICS}, n=len(runs), steps=cards[0]["steps"],
                          s_per_step=float(np.mean([c["s_per_step"] for c in cards])))
         if teachers: rows[f"{row}_teacher"] = dict(_summary(teachers), seeds={k: [r[k] for r in teachers] for k in _METRICS}, n=len(teachers))
     for name, init in (("start", cfg.init), ("random_init", "scratch")):   # the untrained references
         if name == "start" and init == "scratch": continue
+        bar.set_postfix_str(name)
         model, tok, _ = initial_clip(dataclasses.replace(cfg, init=init))
         rows[name] = dict(evaluate_clip(model.eval(), tok, data, cfg.probe_epochs)[0], n=1)
+        bar.update()
+    bar.close()
     paired = {name: dict(miou=bootstrap_difference(seed0[a]["confusion"].numpy(), seed0[b]["confusion"].numpy(), statistic=miou),
                          zero_shot=bootstrap_difference(seed0[a]["zero_shot"].numpy(), seed0[b]["zero_shot"].numpy()))
               for name, (a, b) in _COMPARISONS.items() if a in seed0 and b in seed0}
@@ -320,13 +329,13 @@ _NAMES = {"clip": "plain CLIP", "detailclip": "DetailCLIP", "random_removal": "D
 
 def detailclip_claims(res: dict, # `run_detailclip`'s result
                      ) -> list[dict]:
-    "The claims as rows: the claim, the paper's numbers, ours (difference, interval, what it is over) and the verdict."
+    "The claims as rows: the claim, the paper's numbers, ours (difference, interval, what it is over) and the outcome (`claim_row`)."
     rows, paired = res["rows"], res["seed0_paired"]
     def claim(text, metric, a, b, paper):
         if rows[a]["n"] >= 2 and rows[b]["n"] >= 2 and rows[a]["n"] == rows[b]["n"]:
             d = dict(paired_difference(rows[a]["seeds"][metric], rows[b]["seeds"][metric]), over=f"{rows[a]['n']} seeds")
         else: d = dict(paired[f"{a}-{b}"][metric], over=f"{res['n_test']} test scenes, seed 0")
-        return dict(claim=text, paper=paper, **d)
+        return claim_row(text, paper, d)
     p = lambda k: f"{PAPER[k][0]} vs {PAPER[k][1]} ({PAPER[k][2]})"
     out = [claim("DetailCLIP's probe mIoU is above plain CLIP's (same steps)", "miou", "detailclip", "clip", p("miou")),
            claim("DetailCLIP's zero-shot top-1 is above plain CLIP's (same steps)", "zero_shot", "detailclip", "clip", p("zero_shot"))]

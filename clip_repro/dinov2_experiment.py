@@ -21,7 +21,7 @@ import torch.nn as nn
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import bootstrap_difference, cached, load_checkpoint, mean_std, paired_difference, save_checkpoint
+from .core import bootstrap_difference, cached, claim_row, load_checkpoint, mean_std, paired_difference, save_checkpoint
 from .data import CLASSES, IMAGENET_MEAN, IMAGENET_STD, OPENAI_DATASET_MEAN, OPENAI_DATASET_STD, ShapeScenes, normalise_pixels
 from .dinov2_retrieval import (DinoViT, DinoViTConfig, attention_in_objects, dino_vit, jaccard_similarity, knn_classify,
                                          load_sbert, precision_at_k, search, similarity_spearman, text_similarity)
@@ -266,9 +266,11 @@ def run_dinov2_retrieval(cfg: DinoRetrievalConfig = DinoRetrievalConfig(), # the
     data = retrieval_data(cfg)
     per_seed, scored, embed0, attn0 = {(m, r): [] for m in METRICS for r in ROWS}, {}, {}, {}
     clip_model = load_clip("tiny-vit")[0]
-    for seed in tqdm(cfg.seeds, desc="seeds", disable=not progress):
+    bar = tqdm(total=len(cfg.seeds) * (len(ROWS) - 1) + 1, desc="models", disable=not progress, leave=False)
+    for seed in cfg.seeds:
         for row in ROWS:
             if row == "clip" and seed != cfg.seeds[0]: continue
+            bar.set_postfix_str(f"{row}, seed {seed}")
             if row == "clip": fns = clip_functions(clip_model)
             elif row == "random": fns = dino_functions(dino_vit(cfg.vit, seed))
             else: fns = dino_functions(dino_model(cfg, row, seed, progress)[0])
@@ -276,6 +278,8 @@ def run_dinov2_retrieval(cfg: DinoRetrievalConfig = DinoRetrievalConfig(), # the
             if seed == cfg.seeds[0]: embed0[row], attn0[row] = fns[0], _batched(fns[1], data["query"]["pixels"][:6]).mean(1)   # [6, g*g]
             for m in METRICS: per_seed[(m, row)].append(s[m])
             if seed == cfg.seeds[0]: scored[row] = s
+            bar.update()
+    bar.close()
     out = dict(object_area=data["object_area"], frame_area=data["frame_area"], n_query=cfg.n_query, n_gallery=cfg.n_gallery, seeds=list(cfg.seeds))
     for (m, r), v in per_seed.items():
         out[f"{m}_{r}"], out[f"spread_{m}_{r}"] = mean_std(v)
@@ -320,13 +324,13 @@ def _pick(res: dict, seeds_key: str, boot_key: str) -> dict:
 
 def dinov2_claims(res: dict, # `run_dinov2_retrieval`'s result
                  ) -> list[dict]:
-    "The claims as rows: the claim, the study's finding, ours (difference, interval, what it is over) and the verdict."
+    "The claims as rows: the claim, the study's finding, ours (difference, interval, what it is over) and the outcome (`claim_row`)."
     out = []
     for r in ("pretrained", "finetune_k1", "finetune_k3"):
         d = _pick(res, f"seeds_precision_at_10_{r}_vs_random", f"boot_precision_at_10_{r}_vs_random")
         verdict = d["verdict"] if d["verdict"] != "higher" else ("higher" if d["diff"] >= 0.2 else "higher, under 20 points")
-        out.append(dict(claim=f"{r}: precision@10 at least 20 points above random", paper=STUDY["precision"], **{**d, "verdict": verdict}))
-    boot = lambda key, claim, paper: dict(claim=claim, paper=paper, **_pick(res, "", key))
+        out.append(claim_row(f"{r}: precision@10 at least 20 points above random", STUDY["precision"], {**d, "verdict": verdict}, margin=0.2))
+    boot = lambda key, claim, paper: claim_row(claim, paper, _pick(res, "", key))
     out.append(boot("boot_precision_at_10_pretrained_vs_scratch", "pretrained: precision@10 above from scratch", STUDY["precision"]))
     for r in ("random", "scratch"):
         out.append(boot(f"boot_top10_similarity_{r}_vs_pretrained", f"{r}: mean top-10 cosine above the pretrained model's", STUDY["similarity"]))

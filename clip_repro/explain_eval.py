@@ -16,8 +16,9 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn as nn
+from tqdm.auto import tqdm
 
-from .core import bootstrap_difference
+from .core import bootstrap_difference, claim_row
 from .data import CLASSES, SceneConfig, ShapeScenes
 from .baselines import EXPLAINERS, FILLS, fill_image
 from .grad_eclip import EXPLAIN_RECIPES, grad_eclip, vit_trace
@@ -220,6 +221,7 @@ def _summary(d: dict, scenes: np.ndarray, ms: float, steps: int) -> dict:
 
 def run_explain_eval(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to evaluate
                      details: dict | None = None, # if given, filled with per-instance results, curves and model facts
+                     progress: bool = False, # a bar over the scenes
                     ) -> dict:
     "Deletion/insertion AUC, pointing games and ms/map of each explainer; a row per name (and `random`)."
     if cfg.fill not in FILLS: raise ValueError(f"fill={cfg.fill!r}: expected one of {FILLS}")
@@ -231,7 +233,7 @@ def run_explain_eval(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to eva
     fns, rngs = {n: _explainer(n, cfg) for n in names}, {n: _stream(cfg.seed, n) for n in names}
     res = {n: dict(deletion=[], insertion=[], hit=[], hit_exact=[], energy=[], hit_any=[]) for n in names}
     ranks, same, K1 = [], 0, cfg.steps + 1
-    for i in sorted({d["scene"] for d in inst}):
+    for i in tqdm(sorted({d["scene"] for d in inst}), desc="scenes", disable=not progress, leave=False):
         s, objs = scenes[i], [d for d in inst if d["scene"] == i]
         x = preprocess(s["image"])[None]                                                 # [1, 3, 64, 64]
         tol = pointing_tolerance(x.shape[-1]) if cfg.tolerance is None else cfg.tolerance
@@ -310,27 +312,23 @@ def paired_table(comparisons: dict, # `paired_comparisons`' result
 
 # %% ../nbs/07_explain_eval.ipynb #2058a172
 def run_explain_report(cfg: ExplainEvalConfig = ExplainEvalConfig(), # what to evaluate
+                       progress: bool = False, # a bar over the scenes
                       ) -> dict:
     "`run_explain_eval`'s rows and the paired comparisons against Grad-ECLIP, as plain numbers."
     details = {}
-    rows = run_explain_eval(cfg, details)
+    rows = run_explain_eval(cfg, details, progress)
     paired = paired_comparisons(details, "grad_eclip", cfg.steps, cfg.n_boot, cfg.seed)
     return dict(rows=rows, paired=paired, fill=cfg.fill, score=cfg.score, tolerance_px=details["_model"]["tolerance_px"])
 
-_WRITEUP = (("insertion_auc", "Grad-ECLIP's insertion AUC above GAME's", "0.689 vs 0.634"),
-            ("deletion_auc", "Grad-ECLIP's deletion AUC below GAME's (the write-up marks the higher one best)", "0.734 vs 0.678"),
-            ("pointing_game", "Grad-ECLIP localises better than GAME (pointing game, 15 px at 224 scaled)", "0.782 vs 0.721 'localisation'"))
+_WRITEUP = (("insertion_auc", "Grad-ECLIP's insertion AUC above GAME's", "0.689 vs 0.634", "lower"),
+            ("deletion_auc", "Grad-ECLIP's deletion AUC below GAME's (the write-up marks the higher one best)", "0.734 vs 0.678", "higher"),
+            ("pointing_game", "Grad-ECLIP localises better than GAME (pointing game, 15 px at 224 scaled)", "0.782 vs 0.721 'localisation'", "lower"))
 
 def explain_claims(res: dict, # `run_explain_report`'s result
                   ) -> list[dict]:
-    "The write-up's comparisons with GAME as claim rows: GAME minus Grad-ECLIP, its interval and whether the claim holds."
-    out = []
-    for k, claim, paper in _WRITEUP:
-        r = res["paired"]["game"][k]
-        verdict = {"worse": "reproduced", "better": "reversed", "tie": "inconclusive"}[r["verdict"]]
-        out.append(dict(claim=claim + " (GAME minus Grad-ECLIP)", paper=paper, diff=r["diff"], lo=r["lo"], hi=r["hi"],
-                        n=r["clusters"], verdict=verdict))
-    return out
+    "The write-up's comparisons with GAME as claim rows (`claim_row`): GAME minus Grad-ECLIP, its interval and the outcome."
+    return [claim_row(claim + " (GAME minus Grad-ECLIP)", paper, {**res["paired"]["game"][k], "over": f"{res['paired']['game'][k]['clusters']} scenes"},
+                      expect=side) for k, claim, paper, side in _WRITEUP]
 
 def explain_report_table(res: dict, # `run_explain_report`'s result
                         ) -> str:
