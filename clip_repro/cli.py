@@ -56,16 +56,17 @@ class Experiment:
     source: str = ""               # the work reproduced, in Markdown (paper linked) and the notebook that runs it
     differs: str = ""              # how our setting differs from the original, in one paragraph
     quick_note: str = ""           # what the quick preset cannot check, said in a quick report
+    full_minutes: float = 0.0      # the full preset's time on 2 CPU cores from a cold cache, measured (phase by phase)
 
 EXPERIMENTS: dict[str, Experiment] = {
     "data": Experiment(
-        "ShapeScenes checks", lambda cfg, progress: run_data_checks(cfg), DataChecksConfig, data_checks_table,
+        "ShapeScenes checks", lambda cfg, progress: run_data_checks(cfg), DataChecksConfig, data_checks_table, full_minutes=0.25,
         source="The benchmark every experiment runs on by default (`01_data`).",
         differs="ShapeScenes stands in for every real data set of the original works (VOC2007, Fashion Product Images, "
                 "COCO, ADE20K, ImageNet, historical photographs), none of which can be downloaded here; `01_data` reads "
                 "them in their own layouts when they are on disk."),
     "clip_from_parts": Experiment(
-        "CLIP from parts: text × image towers, same budget", run_clip_from_parts, StudyConfig, study_table,
+        "CLIP from parts: text × image towers, same budget", run_clip_from_parts, StudyConfig, study_table, full_minutes=40,
         claims=lambda r, cfg: study_claims(r, cfg.n_test),
         source="The \"Implementation CLIP\" write-up (CLIP: Radford et al. 2021, [arXiv 2103.00020](https://arxiv.org/abs/2103.00020)); "
                "notebook `04_evaluation`.",
@@ -75,7 +76,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         quick_note="40 steps: enough for every row to beat chance and for GPT-2 + ViT to lead BERT + ViT, too short to "
                    "order BERT + ResNet and BERT + ViT, which the full run (600 steps) orders."),
     "dclip": Experiment(
-        "D-CLIP: frozen CLIP + projectors + ASL + MFI", run_dclip, DClipConfig, dclip_table,
+        "D-CLIP: frozen CLIP + projectors + ASL + MFI", run_dclip, DClipConfig, dclip_table, full_minutes=16,
         claims=lambda r, cfg: dclip_claims(r, cfg.cosine_drop),
         source="*Efficiently Disentangling CLIP for Multi-Object Perception* (Rawlekar et al. 2025, "
                "[arXiv 2502.02977](https://arxiv.org/abs/2502.02977)) and the re-implementation's VOC2007 table; notebook "
@@ -87,7 +88,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         quick_note="Fewer scenes, steps and seeds, so the mAP intervals are wide; the full run uses 5 seeds."),
     "explain_eval": Experiment(
         "Grad-ECLIP and baselines: deletion/insertion AUC, pointing games, ms per map", run_explain_report, ExplainEvalConfig,
-        explain_report_table, claims=lambda r, cfg: explain_claims(r),
+        explain_report_table, full_minutes=8, claims=lambda r, cfg: explain_claims(r),
         source="*Gradient-based Visual Explanation for Transformer-based CLIP* (Zhao et al. 2024, "
                "[arXiv 2502.18816](https://arxiv.org/abs/2502.18816)) and the reproduction write-up's comparison with GAME; "
                "notebooks `07_explain_eval` and `07a_grad_eclip_study`.",
@@ -98,7 +99,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                    "objects, 1,000 masks and 20 steps."),
     "detailclip": Experiment(
         "DetailCLIP against plain CLIP: linear segmentation probe, zero-shot, R@1, ablations", run_detailclip,
-        DetailCLIPConfig, detailclip_table, claims=lambda r, cfg: detailclip_claims(r),
+        DetailCLIPConfig, detailclip_table, full_minutes=37, claims=lambda r, cfg: detailclip_claims(r),
         source="*DetailCLIP: Detail-Oriented CLIP for Fine-Grained Tasks* (Monsefi et al. 2024, "
                "[arXiv 2409.06809](https://arxiv.org/abs/2409.06809)); notebook `08a_detailclip_experiment`.",
         differs="A 2-block, 128-wide ViT at 96 px, warm-started from the shipped tiny CLIP and trained 300 steps on "
@@ -107,7 +108,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         quick_note="The shipped seed-0 model of every row is scored, so the intervals are over test scenes only; the full "
                    "run adds seeds 1 and 2 of the two main rows."),
     "dinov2": Experiment(
-        "DINOv2 retrieval on a shifted target domain", run_dinov2_retrieval, DinoRetrievalConfig, dinov2_table,
+        "DINOv2 retrieval on a shifted target domain", run_dinov2_retrieval, DinoRetrievalConfig, dinov2_table, full_minutes=21,
         claims=lambda r, cfg: dinov2_claims(r),
         source="DINOv2 (Oquab et al. 2023, [arXiv 2304.07193](https://arxiv.org/abs/2304.07193)) and the retrieval "
                "write-up that compared a from-scratch DINOv2 with the official one, two fine-tunes and random weights; "
@@ -121,6 +122,13 @@ EXPERIMENTS: dict[str, Experiment] = {
 
 # %% ../nbs/10_cli.ipynb #3baf020d
 FULL_RUN: dict[str, dict] = {  # each claim of the full run as its notebook's committed output prints it: (interval, over, text on that line)
+    "clip_from_parts": dict(notebook="04_evaluation", claims={k: (v, "3 seeds", None) for k, v in {
+        "bert+resnet retrieves above chance (text→image R@10 > 0.01)": "+0.475 [+0.258, +0.692]",
+        "bert+vit retrieves above chance (text→image R@10 > 0.01)": "+0.324 [+0.213, +0.435]",
+        "gpt2+vit retrieves above chance (text→image R@10 > 0.01)": "+0.446 [+0.406, +0.485]",
+        "clip+vit retrieves above chance (text→image R@10 > 0.01)": "+0.360 [+0.223, +0.498]",
+        "GPT-2 + ViT retrieves worse than BERT + ViT (text→image R@10)": "+0.122 [-0.028, +0.271]",
+        "BERT + ResNet retrieves worse than BERT + ViT (image→text R@1)": "+0.043 [+0.011, +0.075]"}.items()}),
     "dclip": dict(notebook="05a_dclip_experiment", claims={
         "D-CLIP's mAP is above zero-shot CLIP's": ("+0.0657 [-0.0494, +0.1807]", "5 seeds", None),
         "MFI lowers the mean inter-class text cosine 30% below CLIP's": ("-0.0258 [-0.0435, -0.0080]", "5 seeds", None),
@@ -196,6 +204,9 @@ def report_md(results: dict[str, dict], # experiment name -> its numbers (and `c
                       "difference and verdict are read from the notebooks' committed outputs (`clip-repro reproduce` without "
                       "`--quick` recomputes them).", ""]
     else: out += ["**Full preset**: the experiments at the sizes their notebooks report.", ""]
+    total = sum(EXPERIMENTS[n].full_minutes for n in done if n in EXPERIMENTS)
+    if quick and total: out += [f"The full run of these experiments takes about {total / 60:.1f} h on 2 CPU cores from a cold cache "
+                                "(each experiment's share is in its section); on a GPU it has not been measured.", ""]
     out += [f"**How to read a verdict.** {CLAIM_RULE} Intervals are 95% intervals of the paired difference: Student-t over "
             "seeds, or a percentile bootstrap over test scenes (resampled whole) where one model per row was scored; the "
             "*over* column says which. *Paper or write-up* is the original's number or finding.", ""]
@@ -213,6 +224,9 @@ def report_md(results: dict[str, dict], # experiment name -> its numbers (and `c
         e, res = EXPERIMENTS.get(name), dict(res)
         out += [f"## {e.title if e else name} (`{name}`)", ""]
         if e and e.source: out += [f"*Reproduces:* {e.source}", ""]
+        if e and e.full_minutes:
+            took = f"about {e.full_minutes:.0f} min" if e.full_minutes >= 1 else "under a minute"
+            out += [f"*Full run:* {took} on 2 CPU cores from a cold cache.", ""]
         if res.get("claims"):
             rows = res.pop("claims")
             out += ["### Claims", "", claims_table(rows, full_run_claims(name, rows) if quick else None), ""]
