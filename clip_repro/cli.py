@@ -49,7 +49,7 @@ __all__ = ['EXPERIMENTS', 'FULL_RUN', 'SCENES_CAPTION', 'CLAIMS_CAPTION', 'Exper
 class Experiment:
     "One entry of `clip-repro reproduce`: what it reproduces, a `run(cfg, progress) -> dict`, its config, claims and table."
     title: str                     # heading in the report
-    run: Callable[[Any, bool], dict]  # (config, progress bars?) -> plain numbers (nested dicts allowed)
+    run: Callable[..., dict]       # run(config, progress=bool) -> plain numbers (nested dicts allowed)
     config: type                   # dataclass with defaults and a `quick()` classmethod
     table: Callable[[dict], str]   # results -> the experiment's main table in Markdown
     claims: Callable[[dict, Any], list] | None = None  # (results, config) -> `core.claim_row`s
@@ -324,7 +324,7 @@ def reproduce(out: str | Path = "report", # folder for results.json, report.md, 
         t = time.perf_counter()
         cfg = e.config.quick() if quick else e.config()
         try:
-            res = e.run(cfg, progress)
+            res = e.run(cfg, progress=progress)
             results[name] = {**res, "wall_s": round(time.perf_counter() - t, 1), **({"claims": e.claims(res, cfg)} if e.claims else {})}
             with atomic_write(done) as tmp: tmp.write_text(json.dumps(dict(run=same, result=results[name])) + "\n")
         except Exception: failed[name] = traceback.format_exc()
