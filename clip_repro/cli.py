@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.resources
 import json
 import os
 import platform
@@ -41,7 +42,7 @@ from .report import OUTCOME_COLOURS, claims_figure, claims_table, interval_text,
 from .training import TINY_RECIPES, train_tiny_clip
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'FULL_RUN', 'SCENES_CAPTION', 'CLAIMS_CAPTION', 'Experiment', 'full_run_claims', 'report_md',
+__all__ = ['EXPERIMENTS', 'SCENES_CAPTION', 'CLAIMS_CAPTION', 'Experiment', 'full_run_reference', 'full_run_claims', 'report_md',
            'write_scenes', 'run_meta', 'write_figures', 'reproduce', 'main']
 
 # %% ../nbs/10_cli.ipynb #10523d70
@@ -121,54 +122,11 @@ EXPERIMENTS: dict[str, Experiment] = {
 }
 
 # %% ../nbs/10_cli.ipynb #3baf020d
-FULL_RUN: dict[str, dict] = {  # each claim of the full run as its notebook's committed output prints it: (interval, over, text on that line)
-    "clip_from_parts": dict(notebook="04_evaluation", claims={k: (v, "3 seeds", None) for k, v in {
-        "bert+resnet retrieves above chance (text→image R@10 > 0.01)": "+0.475 [+0.258, +0.692]",
-        "bert+vit retrieves above chance (text→image R@10 > 0.01)": "+0.324 [+0.213, +0.435]",
-        "gpt2+vit retrieves above chance (text→image R@10 > 0.01)": "+0.446 [+0.406, +0.485]",
-        "clip+vit retrieves above chance (text→image R@10 > 0.01)": "+0.360 [+0.223, +0.498]",
-        "GPT-2 + ViT retrieves worse than BERT + ViT (text→image R@10)": "+0.122 [-0.028, +0.271]",
-        "BERT + ResNet retrieves worse than BERT + ViT (image→text R@1)": "+0.043 [+0.011, +0.075]"}.items()}),
-    "dclip": dict(notebook="05a_dclip_experiment", claims={
-        "D-CLIP's mAP is above zero-shot CLIP's": ("+0.0657 [-0.0494, +0.1807]", "5 seeds", None),
-        "MFI lowers the mean inter-class text cosine 30% below CLIP's": ("-0.0258 [-0.0435, -0.0080]", "5 seeds", None),
-        "MFI adds mAP over projectors + ASL": ("+0.0361 [+0.0202, +0.0519]", "5 seeds", None),
-        "projectors + ASL alone raise the text cosine above CLIP's": ("+0.5057 [+0.3703, +0.6411]", "5 seeds", None),
-        "the paper's α = 7e-5 changes mAP by less than 0.01": ("-0.0002 [-0.0015, +0.0008]", "5 seeds (min to max)", None)}),
-    "explain_eval": dict(notebook="07a_grad_eclip_study", claims={   # the shipped CLIP's table there is this experiment's full preset
-        "Grad-ECLIP's insertion AUC above GAME's (GAME minus Grad-ECLIP)": ("-0.036 [-0.060, -0.012]", "64 scenes", "insertion AUC higher"),
-        "Grad-ECLIP's deletion AUC below GAME's (the write-up marks the higher one best) (GAME minus Grad-ECLIP)":
-            ("+0.028 [+0.011, +0.044]", "64 scenes", "deletion AUC lower"),
-        "Grad-ECLIP localises better than GAME (pointing game, 15 px at 224 scaled) (GAME minus Grad-ECLIP)":
-            ("+0.104 [+0.020, +0.186]", "64 scenes", "pointing game higher")}),
-    "detailclip": dict(notebook="08a_detailclip_experiment", claims={
-        "DetailCLIP's probe mIoU is above plain CLIP's (same steps)": ("-0.0013 [-0.0074, +0.0048]", "3 seeds", None),
-        "DetailCLIP's zero-shot top-1 is above plain CLIP's (same steps)": ("+0.0033 [-0.0110, +0.0177]", "3 seeds", None),
-        "DetailCLIP's image-to-text R@1 is above plain CLIP's (same steps)": ("-0.0140 [-0.0614, +0.0334]", "3 seeds", None),
-        "DetailCLIP's probe mIoU is above plain CLIP's trained for the same time": ("-0.0067 [-0.0126, -0.0006]", "500 test scenes, seed 0", None),
-        "attention-guided removal gives a higher probe mIoU than random removal": ("+0.0034 [-0.0012, +0.0080]", "500 test scenes, seed 0", None),
-        "the reconstruction loss raises the probe mIoU": ("+0.0000 [-0.0025, +0.0027]", "500 test scenes, seed 0", None),
-        "the iBOT losses raise the probe mIoU": ("+0.0018 [-0.0012, +0.0046]", "500 test scenes, seed 0", None),
-        "from scratch, DetailCLIP's probe mIoU is above plain CLIP's (same steps)": ("+0.0163 [+0.0099, +0.0226]", "500 test scenes, seed 0", None)}),
-    "dinov2": dict(notebook="09b_dinov2_experiment", claims={k: (v, "200 query scenes, seed 0", None) for k, v in {
-        "pretrained: precision@10 at least 20 points above random": "+0.037 [+0.012, +0.062]",
-        "finetune_k1: precision@10 at least 20 points above random": "+0.039 [+0.013, +0.064]",
-        "finetune_k3: precision@10 at least 20 points above random": "+0.039 [+0.014, +0.063]",
-        "pretrained: precision@10 above from scratch": "+0.040 [+0.015, +0.064]",
-        "random: mean top-10 cosine above the pretrained model's": "+0.011 [+0.009, +0.014]",
-        "scratch: mean top-10 cosine above the pretrained model's": "-0.001 [-0.004, +0.001]",
-        "pretrained: Spearman against captions above scratch": "+0.040 [+0.003, +0.074]",
-        "pretrained: Spearman against captions above random": "+0.052 [+0.020, +0.084]",
-        "pretrained: Spearman against keywords above scratch": "+0.047 [+0.012, +0.078]",
-        "pretrained: Spearman against keywords above random": "+0.045 [+0.020, +0.077]",
-        "pretrained: the best Spearman against captions (against the next best, finetune_k3)": "-0.007 [-0.011, -0.003]",
-        "pretrained: the best Spearman against keywords (against the next best, finetune_k3)": "-0.009 [-0.014, -0.005]",
-        "pretrained: the best Spearman against labels (against the next best, clip)": "-0.014 [-0.048, +0.019]",
-        "pretrained: more attention inside objects than scratch": "-0.060 [-0.067, -0.053]",
-        "scratch: more attention on the frame than the pretrained model": "-0.262 [-0.278, -0.246]",
-        "pretrained: more attention inside objects than random": "-0.044 [-0.047, -0.040]",
-        "random: more attention on the frame than the pretrained model": "-0.157 [-0.165, -0.149]"}.items()}),
-}
+def full_run_reference(path: str | Path | None = None, # default: the file the package ships, `weights/full_run.json`
+                      ) -> dict[str, dict]:
+    "The full run's claims as the notebooks' committed outputs print them: name -> {notebook, claims: {claim: [interval, over, key]}}."
+    path = Path(path) if path else Path(str(importlib.resources.files("clip_repro"))) / "weights" / "full_run.json"
+    return json.loads(path.read_text())["experiments"]
 
 def _claim_key(claim: str) -> str:
     "A claim without its closing parenthesis (a chance level or a rival that depends on the preset)."
@@ -176,9 +134,11 @@ def _claim_key(claim: str) -> str:
 
 def full_run_claims(name: str, # an experiment
                     rows: Sequence[dict], # this run's claim rows: their side and margin decide the full run's verdicts
+                    reference: dict | None = None, # `full_run_reference()` (default: read it)
                    ) -> dict[str, dict]:
-    "The full run's claim rows (from `FULL_RUN`) matching `rows`, by claim; empty where the experiment has none."
-    ref = {_claim_key(k): v for k, v in FULL_RUN.get(name, {}).get("claims", {}).items()}
+    "The full run's claim rows matching `rows`, by claim; empty where the experiment has none."
+    reference = full_run_reference() if reference is None else reference
+    ref = {_claim_key(k): v for k, v in reference.get(name, {}).get("claims", {}).items()}
     out = {}
     for c in rows:
         if (v := ref.get(_claim_key(c["claim"]))) is None: continue
@@ -195,9 +155,11 @@ def report_md(results: dict[str, dict], # experiment name -> its numbers (and `c
               failed: dict[str, str] | None = None, # experiment name -> error message
               meta: dict | None = None, # the run's metadata (`run_meta`)
               figures: dict[str, list] | None = None, # experiment name -> [(file relative to the report, caption)]
+              reference: dict | None = None, # the full run's claims for a quick report (default: `full_run_reference()`)
              ) -> str:
     "The Markdown report of a `reproduce` run: preset, rule, every verdict, then each experiment's claims, table and figures."
     figures, done = figures or {}, {k: v for k, v in results.items() if not k.startswith("_")}
+    reference = (full_run_reference() if reference is None else reference) if quick else {}
     out = ["# clip_repro: reproduction report", ""]
     if quick: out += ["**Quick preset: these numbers are not results.** Every experiment ran at a small size (minutes on a "
                       "laptop CPU) to show each claim's direction and exercise the code. Beside each claim, the full run's "
@@ -214,7 +176,7 @@ def report_md(results: dict[str, dict], # experiment name -> its numbers (and `c
     if verdicts:
         out += ["## Verdicts", "", "| experiment | claim | ours: difference [interval] | verdict |" + (" full run |" if quick else ""),
                 "|---|---|---:|---|" + ("---|" if quick else "")]
-        full = {e: full_run_claims(e, r.get("claims", [])) for e, r in done.items()}
+        full = {e: full_run_claims(e, r.get("claims", []), reference) for e, r in done.items()}
         for e, c in verdicts:
             f = full[e].get(c["claim"])
             out.append(f"| `{e}` | {c['claim']} | {interval_text(c)} | **{c['outcome']}** |" + (f" {f['outcome'] if f else '—'} |" if quick else ""))
@@ -229,7 +191,7 @@ def report_md(results: dict[str, dict], # experiment name -> its numbers (and `c
             out += [f"*Full run:* {took} on 2 CPU cores from a cold cache.", ""]
         if res.get("claims"):
             rows = res.pop("claims")
-            out += ["### Claims", "", claims_table(rows, full_run_claims(name, rows) if quick else None), ""]
+            out += ["### Claims", "", claims_table(rows, full_run_claims(name, rows, reference) if quick else None), ""]
         if quick and e and e.quick_note: out += [f"*Quick preset:* {e.quick_note}", ""]
         body = {k: v for k, v in res.items() if k not in ("wall_s", "reused")}   # the run's bookkeeping is not a result
         out += ["### Results", "", e.table(body) if e else "(no table)", ""]

@@ -95,6 +95,7 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.8rem 0; font-size: 0.9rem; }}
 th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.5rem; vertical-align: top; }}
+td[style*="right"] {{ white-space: nowrap; }}
 thead {{ background: #f3f3f3; }}
 code {{ background: #f3f3f3; padding: 0 0.2rem; }}
 pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; }}
