@@ -8,14 +8,20 @@ Docs: https://clip-repro.github.io/clip_repro/report.html.md"""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
+import importlib.resources
+import json
 import re
 import textwrap
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
+
+from .core import CLAIM_RULE, atomic_write, claim_row
 
 # %% auto #0
-__all__ = ['OUTCOME_COLOURS', 'interval_text', 'claims_table', 'claims_figure', 'markdown_html']
+__all__ = ['OUTCOME_COLOURS', 'CLAIMS_CAPTION', 'interval_text', 'claims_table', 'claims_figure', 'markdown_html', 'Experiment',
+           'full_run_reference', 'full_run_claims', 'report_md', 'write_figures']
 
 # %% ../nbs/00a_report.ipynb #2fdcc3f0
 def interval_text(c: dict, # a claim row (or any dict with diff, lo, hi)
@@ -134,3 +140,116 @@ def markdown_html(md: str, # the report's Markdown (the subset `report_md` write
             j = next((k for k in range(i + 1, len(lines)) if not lines[k].strip() or starts.match(lines[k])), len(lines))
             out.append("<p>" + _inline(" ".join(lines[i:j])) + "</p>"); i = j
     return _PAGE.format(title=html.escape(title), body="\n".join(out))
+
+# %% ../nbs/00a_report.ipynb #e4dfe10c
+@dataclasses.dataclass
+class Experiment:
+    "One entry of `clip-repro reproduce`: what it reproduces, a `run(cfg, progress) -> dict`, its config, claims and table."
+    title: str                     # heading in the report
+    run: Callable[..., dict]       # run(config, progress=bool) -> plain numbers (nested dicts allowed)
+    config: type                   # dataclass with defaults and a `quick()` classmethod
+    table: Callable[[dict], str]   # results -> the experiment's main table in Markdown
+    claims: Callable[[dict, Any], list] | None = None  # (results, config) -> `core.claim_row`s
+    source: str = ""               # the work reproduced, in Markdown (paper linked) and the notebook that runs it
+    differs: str = ""              # how our setting differs from the original, in one paragraph
+    quick_note: str = ""           # what the quick preset cannot check, said in a quick report
+    full_minutes: float = 0.0      # the full preset's time on 2 CPU cores from a cold cache, measured (phase by phase)
+
+def full_run_reference(path: str | Path | None = None, # default: the file the package ships, `weights/full_run.json`
+                      ) -> dict[str, dict]:
+    "The full run's claims as the notebooks' committed outputs print them: name -> {notebook, claims: {claim: [interval, over, key]}}."
+    path = Path(path) if path else Path(str(importlib.resources.files("clip_repro"))) / "weights" / "full_run.json"
+    return json.loads(path.read_text())["experiments"]
+
+def _claim_key(claim: str) -> str:
+    "A claim without its closing parenthesis (a chance level or a rival that depends on the preset)."
+    return re.sub(r"\s*\([^()]*\)$", "", claim)
+
+def full_run_claims(name: str, # an experiment
+                    rows: Sequence[dict], # this run's claim rows: their side and margin decide the full run's verdicts
+                    reference: dict | None = None, # `full_run_reference()` (default: read it)
+                   ) -> dict[str, dict]:
+    "The full run's claim rows matching `rows`, by claim; empty where the experiment has none."
+    reference = full_run_reference() if reference is None else reference
+    ref = {_claim_key(k): v for k, v in reference.get(name, {}).get("claims", {}).items()}
+    out = {}
+    for c in rows:
+        if (v := ref.get(_claim_key(c["claim"]))) is None: continue
+        diff, lo, hi = map(float, re.findall(r"[-+]\d+\.\d+", v[0]))
+        out[c["claim"]] = claim_row(c["claim"], c["paper"], dict(diff=diff, lo=lo, hi=hi, n=None, over=v[1]), c["expect"], c["margin"])
+    return out
+
+def _meta_table(meta: dict) -> str:
+    "The run's metadata as a two-column table."
+    return "\n".join(["| run | |", "|---|---|"] + [f"| {k.replace('_', ' ')} | {v} |" for k, v in meta.items()])
+
+def report_md(results: dict[str, dict], # experiment name -> its numbers (and `claims`, its claim rows)
+              quick: bool, # were the quick presets used?
+              experiments: dict[str, Experiment], # name -> its registry entry (title, source, table, ...)
+              failed: dict[str, str] | None = None, # experiment name -> error message
+              meta: dict | None = None, # the run's metadata (`run_meta`)
+              figures: dict[str, list] | None = None, # experiment name -> [(file relative to the report, caption)]
+              reference: dict | None = None, # the full run's claims for a quick report (default: `full_run_reference()`)
+             ) -> str:
+    "The Markdown report of a `reproduce` run: preset, rule, every verdict, then each experiment's claims, table and figures."
+    figures, done = figures or {}, {k: v for k, v in results.items() if not k.startswith("_")}
+    reference = (full_run_reference() if reference is None else reference) if quick else {}
+    out = ["# clip_repro: reproduction report", ""]
+    if quick: out += ["**Quick preset: these numbers are not results.** Every experiment ran at a small size (minutes on a "
+                      "laptop CPU) to show each claim's direction and exercise the code. Beside each claim, the full run's "
+                      "difference and verdict are read from the notebooks' committed outputs (`clip-repro reproduce` without "
+                      "`--quick` recomputes them).", ""]
+    else: out += ["**Full preset**: the experiments at the sizes their notebooks report.", ""]
+    total = sum(experiments[n].full_minutes for n in done if n in experiments)
+    if quick and total: out += [f"The full run of these experiments takes about {total / 60:.1f} h on 2 CPU cores from a cold cache "
+                                "(each experiment's share is in its section); on a GPU it has not been measured.", ""]
+    out += [f"**How to read a verdict.** {CLAIM_RULE} Intervals are 95% intervals of the paired difference: Student-t over "
+            "seeds, or a percentile bootstrap over test scenes (resampled whole) where one model per row was scored; the "
+            "*over* column says which. *Paper or write-up* is the original's number or finding.", ""]
+    verdicts = [(e, c) for e, r in done.items() for c in r.get("claims", [])]
+    if verdicts:
+        out += ["## Verdicts", "", "| experiment | claim | ours: difference [interval] | verdict |" + (" full run |" if quick else ""),
+                "|---|---|---:|---|" + ("---|" if quick else "")]
+        full = {e: full_run_claims(e, r.get("claims", []), reference) for e, r in done.items()}
+        for e, c in verdicts:
+            f = full[e].get(c["claim"])
+            out.append(f"| `{e}` | {c['claim']} | {interval_text(c)} | **{c['outcome']}** |" + (f" {f['outcome'] if f else '—'} |" if quick else ""))
+        counts = {o: sum(c["outcome"] == o for _, c in verdicts) for o in OUTCOME_COLOURS}
+        out += ["", "In all: " + ", ".join(f"{n} {o}" for o, n in counts.items()) + ".", ""]
+    for name, res in done.items():
+        e, res = experiments.get(name), dict(res)
+        out += [f"## {e.title if e else name} (`{name}`)", ""]
+        if e and e.source: out += [f"*Reproduces:* {e.source}", ""]
+        if e and e.full_minutes:
+            took = f"about {e.full_minutes:.0f} min" if e.full_minutes >= 1 else "under a minute"
+            out += [f"*Full run:* {took} on 2 CPU cores from a cold cache.", ""]
+        if res.get("claims"):
+            rows = res.pop("claims")
+            out += ["### Claims", "", claims_table(rows, full_run_claims(name, rows, reference) if quick else None), ""]
+        if quick and e and e.quick_note: out += [f"*Quick preset:* {e.quick_note}", ""]
+        body = {k: v for k, v in res.items() if k not in ("wall_s", "reused")}   # the run's bookkeeping is not a result
+        out += ["### Results", "", e.table(body) if e else "(no table)", ""]
+        for path, caption in figures.get(name, []): out += [f"![{caption}]({path})", ""]
+        if e and e.differs: out += ["### Where this differs from the original", "", e.differs, ""]
+        out += [f"Wall time {res['wall_s']:.0f} s{' (reused from an earlier run)' if res.get('reused') else ''}." if "wall_s" in res else "", ""]
+    for name, err in (failed or {}).items(): out += [f"## {name}: FAILED", "", "```", err, "```", ""]
+    if meta: out += ["## The run", "", _meta_table(meta), ""]
+    return "\n".join(out)
+
+CLAIMS_CAPTION = ("Each claim: our difference (dot) and its interval (bar) against zero (black line) and the claim's margin "
+                  "(dashed, where it has one); green reproduced, red not reproduced, grey inconclusive. Each panel has its own scale.")
+
+def write_figures(out: Path, # the report folder
+                  results: dict[str, dict], # experiment name -> its numbers and claim rows
+                  experiments: dict[str, Experiment], # name -> its registry entry (for the figure's title)
+                 ) -> dict[str, list]:
+    "Draw every experiment's claims figure into `out/figures/`; returns name -> [(file relative to `out`, caption)]."
+    import matplotlib.pyplot as plt
+    figs = {}
+    for name, res in results.items():
+        if not res.get("claims"): continue
+        fig = claims_figure(res["claims"], experiments[name].title if name in experiments else name)
+        with atomic_write(out / "figures" / f"{name}_claims.png") as tmp: fig.savefig(tmp, format="png", dpi=90)
+        plt.close(fig)
+        figs.setdefault(name, []).append((f"figures/{name}_claims.png", CLAIMS_CAPTION))
+    return figs
