@@ -201,7 +201,8 @@ def report_md(results: dict[str, dict], # experiment name -> its numbers (and `c
                       "`--quick` recomputes them).", ""]
     else: out += ["**Full preset**: the experiments at the sizes their notebooks report.", ""]
     total = sum(experiments[n].full_minutes for n in done if n in experiments)
-    if quick and total: out += [f"The full run of these experiments takes about {total / 60:.1f} h on 2 CPU cores from a cold cache "
+    took = f"{total / 60:.1f} h" if total >= 60 else f"{total:.0f} min"
+    if quick and total: out += [f"The full run of these experiments takes about {took} on 2 CPU cores from a cold cache "
                                 "(each experiment's share is in its section); on a GPU it has not been measured.", ""]
     out += [f"**How to read a verdict.** {CLAIM_RULE} Intervals are 95% intervals of the paired difference: Student-t over "
             "seeds, or a percentile bootstrap over test scenes (resampled whole) where one model per row was scored; the "
