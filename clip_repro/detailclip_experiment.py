@@ -280,12 +280,11 @@ def run_detailclip(cfg: DetailCLIPConfig = DetailCLIPConfig(), # the experiment
                   ) -> dict:
     "Every row over its seeds, the teachers, the untrained references, seconds per step and seed-0 paired comparisons."
     data, rows, seed0 = detailclip_eval_data(cfg), {}, {}
-    todo = [(row, seed) for row in MAIN_ROWS + tuple(r for r in cfg.ablations if r not in MAIN_ROWS)
-            for seed in (cfg.seeds if row in MAIN_ROWS else cfg.seeds[:1])]
-    bar = tqdm(total=len(todo) + 2, desc="models", disable=not progress, leave=False)
-    for row in dict.fromkeys(r for r, _ in todo):
+    todo = {row: cfg.seeds if row in MAIN_ROWS else cfg.seeds[:1] for row in MAIN_ROWS + tuple(r for r in cfg.ablations if r not in MAIN_ROWS)}
+    bar = tqdm(total=sum(map(len, todo.values())) + 2, desc="models", disable=not progress, leave=False)   # + the 2 untrained references
+    for row, seeds in todo.items():
         runs, teachers, cards = [], [], []
-        for seed in [s for r, s in todo if r == row]:
+        for seed in seeds:
             bar.set_postfix_str(f"{row}, seed {seed}")
             model, teacher, tok, card = detailclip_model(cfg, row, seed, progress)
             s, per_scene, pred = evaluate_clip(model, tok, data, cfg.probe_epochs)
